@@ -1,0 +1,2 @@
+/* oci/container.c: not written yet */
+typedef int staple_placeholder_container;

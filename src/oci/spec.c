@@ -1,0 +1,2 @@
+/* oci/spec.c: not written yet */
+typedef int staple_placeholder_spec;
