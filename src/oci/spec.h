@@ -28,6 +28,10 @@ struct spec_mount {
         unsigned long propagation;/* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC) or 0 */
         char *data;               /* comma-joined options that are not flags, owned; may be NULL */
         bool bind;                /* "bind" or "rbind" option, or type "bind" */
+        /* recursive options of runtime-spec 1.1 ("rro", "rnosuid", ...): MOUNT_ATTR_* bits
+         * to set and clear with mount_setattr(AT_RECURSIVE) after the mount */
+        uint64_t rec_attr_set, rec_attr_clr;
+        bool tmpcopyup;           /* "tmpcopyup" (runc/crun extension): copy the image's files up into a tmpfs */
 };
 
 enum spec_ns_type {
@@ -114,7 +118,10 @@ struct spec_seccomp_arg {
 struct spec_seccomp_syscall {
         const char **names;
         size_t n_names;
-        uint32_t action;          /* SCMP_ACT_* (errno/trace values folded in later) */
+        /* action is the base value: SCMP_ACT_ERRNO(0) / SCMP_ACT_TRACE(0) for those two, the
+         * caller folds in the errno: SCMP_ACT_ERRNO(has_errno_ret ? errno_ret : EPERM) and
+         * SCMP_ACT_TRACE(has_errno_ret ? errno_ret : 0). SCMP_ACT_KILL == SCMP_ACT_KILL_THREAD. */
+        uint32_t action;
         const char *action_name;  /* "SCMP_ACT_ERRNO" */
         bool has_errno_ret;
         uint32_t errno_ret;
@@ -124,7 +131,8 @@ struct spec_seccomp_syscall {
 
 struct spec_seccomp {
         const char *default_action_name;
-        uint32_t default_action;  /* SCMP_ACT_* */
+        uint32_t default_action;  /* SCMP_ACT_* base value, folded like spec_seccomp_syscall.action
+                                   * with default_errno_ret (EPERM when absent); never NOTIFY */
         bool has_default_errno_ret;
         uint32_t default_errno_ret;
         uint32_t *arches;         /* SCMP_ARCH_* */

@@ -1,2 +1,214 @@
-/* oci/spec_default.c: not written yet */
-typedef int staple_placeholder_spec_default;
+/* spec_default.c: the config.json that `staple-oci spec` writes. Same content as `runc spec`
+ * (and `runc spec --rootless`), built from the tables below with json-c. */
+#include "oci/spec_default.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "util/cleanup.h"
+
+#define NOFILE_DEFAULT 1024
+
+static const char *const default_caps[] = {
+        "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", NULL,
+};
+
+static const char *const cap_sets[] = { "bounding", "effective", "permitted", "ambient", NULL };
+
+static const char *const default_env[] = {
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", NULL,
+};
+
+static const char *const masked_paths[] = {
+        "/proc/acpi",        "/proc/asound",      "/proc/kcore",       "/proc/keys",
+        "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+        "/sys/firmware",     "/proc/scsi",        NULL,
+};
+
+static const char *const readonly_paths[] = {
+        "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
+};
+
+struct default_mount {
+        const char *destination, *type, *source;
+        const char *options[8];
+        /* which variant the entry belongs to */
+        bool rootful_only, rootless_only;
+};
+
+static const struct default_mount default_mounts[] = {
+        { "/proc", "proc", "proc", { NULL }, false, false },
+        { "/dev", "tmpfs", "tmpfs", { "nosuid", "strictatime", "mode=755", "size=65536k" }, false, false },
+        { "/dev/pts", "devpts", "devpts",
+          { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5" }, true, false },
+        { "/dev/pts", "devpts", "devpts",
+          { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620" }, false, true },
+        { "/dev/shm", "tmpfs", "shm", { "nosuid", "noexec", "nodev", "mode=1777", "size=65536k" },
+          false, false },
+        { "/dev/mqueue", "mqueue", "mqueue", { "nosuid", "noexec", "nodev" }, false, false },
+        { "/sys", "sysfs", "sysfs", { "nosuid", "noexec", "nodev", "ro" }, true, false },
+        { "/sys", "none", "/sys", { "rbind", "nosuid", "noexec", "nodev", "ro" }, false, true },
+        { "/sys/fs/cgroup", "cgroup", "cgroup", { "nosuid", "noexec", "nodev", "relatime", "ro" },
+          false, false },
+};
+
+/* Builder: every helper takes ownership of `val` and records an allocation failure in *ok,
+ * so the caller checks once at the end. */
+static void put(json_object *obj, const char *key, json_object *val, bool *ok)
+{
+        if (!obj || !val || json_object_object_add(obj, key, val) < 0) {
+                json_object_put(val);
+                *ok = false;
+        }
+}
+
+static void push(json_object *arr, json_object *val, bool *ok)
+{
+        if (!arr || !val || json_object_array_add(arr, val) < 0) {
+                json_object_put(val);
+                *ok = false;
+        }
+}
+
+static json_object *str_array(const char *const *v, bool *ok)
+{
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; v[i]; i++)
+                push(a, json_object_new_string(v[i]), ok);
+        return a;
+}
+
+static json_object *obj_ints(const char *const *keys, const int64_t *vals, bool *ok)
+{
+        json_object *o = json_object_new_object();
+
+        for (size_t i = 0; keys[i]; i++)
+                put(o, keys[i], json_object_new_int64(vals[i]), ok);
+        return o;
+}
+
+static json_object *default_process(bool *ok)
+{
+        static const char *const user_keys[] = { "uid", "gid", NULL };
+        static const int64_t user_vals[] = { 0, 0 };
+        static const char *const args[] = { "sh", NULL };
+        json_object *p = json_object_new_object();
+        json_object *caps = json_object_new_object();
+        json_object *rlimits = json_object_new_array();
+        json_object *nofile = json_object_new_object();
+
+        put(p, "terminal", json_object_new_boolean(1), ok);
+        put(p, "user", obj_ints(user_keys, user_vals, ok), ok);
+        put(p, "args", str_array(args, ok), ok);
+        put(p, "env", str_array(default_env, ok), ok);
+        put(p, "cwd", json_object_new_string("/"), ok);
+        for (size_t i = 0; cap_sets[i]; i++)
+                put(caps, cap_sets[i], str_array(default_caps, ok), ok);
+        put(p, "capabilities", caps, ok);
+        put(nofile, "type", json_object_new_string("RLIMIT_NOFILE"), ok);
+        put(nofile, "hard", json_object_new_int64(NOFILE_DEFAULT), ok);
+        put(nofile, "soft", json_object_new_int64(NOFILE_DEFAULT), ok);
+        push(rlimits, nofile, ok);
+        put(p, "rlimits", rlimits, ok);
+        put(p, "noNewPrivileges", json_object_new_boolean(1), ok);
+        return p;
+}
+
+static json_object *default_mounts_json(bool rootless, bool *ok)
+{
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; i < ARRAY_SIZE(default_mounts); i++) {
+                const struct default_mount *m = &default_mounts[i];
+                if ((rootless && m->rootful_only) || (!rootless && m->rootless_only))
+                        continue;
+                json_object *o = json_object_new_object();
+                put(o, "destination", json_object_new_string(m->destination), ok);
+                put(o, "type", json_object_new_string(m->type), ok);
+                put(o, "source", json_object_new_string(m->source), ok);
+                if (m->options[0])
+                        put(o, "options", str_array(m->options, ok), ok);
+                push(a, o, ok);
+        }
+        return a;
+}
+
+/* [{"containerID": 0, "hostID": id, "size": 1}] */
+static json_object *id_mapping(unsigned int id, bool *ok)
+{
+        static const char *const keys[] = { "containerID", "hostID", "size", NULL };
+        const int64_t vals[] = { 0, id, 1 };
+        json_object *a = json_object_new_array();
+
+        push(a, obj_ints(keys, vals, ok), ok);
+        return a;
+}
+
+static json_object *default_namespaces(bool rootless, bool *ok)
+{
+        static const char *const rootful[] = { "pid", "network", "ipc", "uts", "mount", NULL };
+        static const char *const rootless_ns[] = { "pid", "ipc", "uts", "mount", "user", NULL };
+        const char *const *types = rootless ? rootless_ns : rootful;
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; types[i]; i++) {
+                json_object *o = json_object_new_object();
+                put(o, "type", json_object_new_string(types[i]), ok);
+                push(a, o, ok);
+        }
+        return a;
+}
+
+static json_object *default_linux(bool rootless, bool *ok)
+{
+        json_object *l = json_object_new_object();
+
+        if (rootless) {
+                put(l, "uidMappings", id_mapping(getuid(), ok), ok);
+                put(l, "gidMappings", id_mapping(getgid(), ok), ok);
+        } else {
+                /* deny every device; the runtime adds the default ones */
+                json_object *res = json_object_new_object();
+                json_object *devices = json_object_new_array();
+                json_object *deny = json_object_new_object();
+                put(deny, "allow", json_object_new_boolean(0), ok);
+                put(deny, "access", json_object_new_string("rwm"), ok);
+                push(devices, deny, ok);
+                put(res, "devices", devices, ok);
+                put(l, "resources", res, ok);
+        }
+        put(l, "namespaces", default_namespaces(rootless, ok), ok);
+        put(l, "maskedPaths", str_array(masked_paths, ok), ok);
+        put(l, "readonlyPaths", str_array(readonly_paths, ok), ok);
+        return l;
+}
+
+char *spec_default_json(bool rootless)
+{
+        bool ok = true;
+        json_object *spec = json_object_new_object();
+        json_object *root = json_object_new_object();
+
+        put(spec, "ociVersion", json_object_new_string("1.0.2-dev"), &ok);
+        put(spec, "process", default_process(&ok), &ok);
+        put(root, "path", json_object_new_string("rootfs"), &ok);
+        put(root, "readonly", json_object_new_boolean(1), &ok);
+        put(spec, "root", root, &ok);
+        put(spec, "hostname", json_object_new_string("staple"), &ok);
+        put(spec, "mounts", default_mounts_json(rootless, &ok), &ok);
+        put(spec, "linux", default_linux(rootless, &ok), &ok);
+
+        char *text = NULL;
+        if (ok) {
+                int flags = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_PRETTY_TAB |
+                            JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE;
+                const char *s = json_object_to_json_string_ext(spec, flags);
+                text = s ? strdup(s) : NULL;
+        }
+        json_object_put(spec);
+        return text;
+}
