@@ -1,2 +1,428 @@
-/* oci/cgroup_v1.c: not written yet */
-typedef int staple_placeholder_cgroup_v1;
+/* cgroup_v1.c: cgroup v1 (one directory per mounted hierarchy), and the hybrid layout,
+ * where the cgroup2 at /sys/fs/cgroup/unified is one more hierarchy without controllers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "oci/cgroup_internal.h"
+#include "util/cleanup.h"
+
+#define V1_PLAN_MAX 24
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo; undo it in place. */
+static void unescape_octal(char *s)
+{
+        char *out = s;
+        for (char *p = s; *p; p++) {
+                if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' &&
+                    p[3] >= '0' && p[3] <= '7') {
+                        *out++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+                        p += 3;
+                } else {
+                        *out++ = *p;
+                }
+        }
+        *out = '\0';
+}
+
+/* Splits a mountinfo line; returns false for lines that are not a v1 cgroup mount. */
+static bool parse_cgroup_mount(char *line, char **dev, char **mount, char **opts)
+{
+        char *fields[5] = { 0 };
+        char *p = line;
+        for (int i = 0; i < 5; i++)
+                if (!(fields[i] = strsep(&p, " ")))
+                        return false;
+        char *sep = p ? strstr(p, " - ") : NULL;
+        if (!sep)
+                return false;
+        p = sep + 3;
+        char *fstype = strsep(&p, " ");
+        char *source = strsep(&p, " ");
+        char *super = strsep(&p, " \n");
+        if (!fstype || !source || !super || strcmp(fstype, "cgroup"))
+                return false;
+        *dev = fields[2];
+        *mount = fields[4];
+        *opts = super;
+        unescape_octal(*mount);
+        return true;
+}
+
+static int v1_init(struct cgroup *cg, struct err *err)
+{
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        if (!f)
+                return err_errno(err, neg_errno(), "open /proc/self/mountinfo");
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+        char seen[CGROUP_HIER_MAX][32];
+        size_t n_seen = 0;
+        while (getline(&line, &cap, f) > 0) {
+                char *dev, *mount, *opts;
+                if (!parse_cgroup_mount(line, &dev, &mount, &opts))
+                        continue;
+                bool dup = false;
+                for (size_t i = 0; i < n_seen && !dup; i++)
+                        dup = !strcmp(seen[i], dev); /* the same hierarchy mounted twice */
+                if (dup || n_seen >= CGROUP_HIER_MAX)
+                        continue;
+                snprintf(seen[n_seen++], sizeof(seen[0]), "%s", dev);
+                int r = cgroup_hier_add(cg, mount, opts, false, err);
+                if (r < 0)
+                        return r;
+        }
+        if (cg->n_hier == 0)
+                return err_set(err, -ENOENT, "no cgroup v1 hierarchy is mounted");
+        if (cg->layout == CGROUP_LAYOUT_HYBRID)
+                return cgroup_hier_add(cg, CGROUP_UNIFIED_HYBRID, NULL, true, err);
+        return 0;
+}
+
+static bool hier_has(const struct cgroup_hier *h, const char *ctrl)
+{
+        if (!h->options)
+                return false;
+        size_t len = strlen(ctrl);
+        for (const char *p = h->options; *p;) {
+                size_t n = strcspn(p, ",");
+                if (n == len && !strncmp(p, ctrl, len))
+                        return true;
+                p += n;
+                if (*p == ',')
+                        p++;
+        }
+        return false;
+}
+
+static struct cgroup_hier *v1_find(struct cgroup *cg, const char *ctrl)
+{
+        for (size_t i = 0; i < cg->n_hier; i++)
+                if (hier_has(&cg->hier[i], ctrl))
+                        return &cg->hier[i];
+        return NULL;
+}
+
+/* A cpuset level with empty cpus or mems cannot take processes (ENOSPC): copy the parent's. */
+static int v1_cpuset_step(int parent_fd, int fd, const char *name, bool created, bool is_leaf,
+                          void *userdata, struct err *err)
+{
+        static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+        for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+                _cleanup_free_ char *cur = NULL, *parent = NULL;
+                int r = cgroup_read(fd, files[i], &cur);
+                if (r < 0)
+                        return err_errno(err, r, "read %s", files[i]);
+                if (cur[0])
+                        continue;
+                r = cgroup_read(parent_fd, files[i], &parent);
+                if (r < 0)
+                        return err_errno(err, r, "read parent's %s", files[i]);
+                r = cgroup_write(fd, files[i], parent, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int v1_create(struct cgroup *cg, struct err *err)
+{
+        for (size_t i = 0; i < cg->n_hier; i++) {
+                struct cgroup_hier *h = &cg->hier[i];
+                int r = cgroup_hier_mkdir(cg, h, hier_has(h, "cpuset") ? v1_cpuset_step : NULL,
+                                          NULL, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int v1_enter(struct cgroup *cg, pid_t pid, struct err *err)
+{
+        for (size_t i = 0; i < cg->n_hier; i++) {
+                struct cgroup_hier *h = &cg->hier[i];
+                _cleanup_close_ int fd = cgroup_open_leaf(cg, h);
+                if (fd < 0)
+                        return err_errno(err, fd, "open %s%s", h->mount, cg->path);
+                int r = cgroup_writef(fd, "cgroup.procs", err, "%d", (int)pid);
+                if (r < 0)
+                        return err_wrap(err, "join %s%s", h->mount, cg->path);
+        }
+        return 0;
+}
+
+/* Plan, then execute: every value is formatted before the first write. */
+struct v1_setting {
+        const char *ctrl, *file;
+        const char *value; /* points at buf, or at a string of the spec */
+        char buf[32];
+};
+
+struct v1_plan {
+        struct v1_setting s[V1_PLAN_MAX];
+        size_t n;
+};
+
+__attribute__((format(printf, 4, 5)))
+static void plan_addf(struct v1_plan *pl, const char *ctrl, const char *file, const char *fmt, ...)
+{
+        struct v1_setting *s = &pl->s[pl->n++]; /* V1_PLAN_MAX exceeds what the planners add */
+        s->ctrl = ctrl;
+        s->file = file;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(s->buf, sizeof(s->buf), fmt, ap);
+        va_end(ap);
+        s->value = s->buf;
+}
+
+static void plan_adds(struct v1_plan *pl, const char *ctrl, const char *file, const char *value)
+{
+        struct v1_setting *s = &pl->s[pl->n++];
+        *s = (struct v1_setting){ .ctrl = ctrl, .file = file, .value = value };
+}
+
+/* memory+swap must stay >= memory: when the new memsw is above the current one (or
+ * unlimited), write it before memory.limit_in_bytes, else after. */
+static bool v1_memsw_first(struct cgroup *cg, const struct spec_resources *res)
+{
+        if (res->memory_swap == -1)
+                return true;
+        struct cgroup_hier *h = v1_find(cg, "memory");
+        _cleanup_close_ int fd = h ? cgroup_open_leaf(cg, h) : -EBADF;
+        _cleanup_free_ char *cur = NULL;
+        if (fd < 0 || cgroup_read(fd, "memory.memsw.limit_in_bytes", &cur) < 0)
+                return false;
+        return (uint64_t)res->memory_swap > strtoull(cur, NULL, 10);
+}
+
+static bool v1_has_memsw(struct cgroup *cg)
+{
+        struct cgroup_hier *h = v1_find(cg, "memory");
+        _cleanup_close_ int fd = h ? cgroup_open_leaf(cg, h) : -EBADF;
+        return fd >= 0 && faccessat(fd, "memory.memsw.limit_in_bytes", F_OK, 0) == 0;
+}
+
+static int v1_plan_memory(struct cgroup *cg, const struct spec_resources *res, struct v1_plan *pl,
+                          struct err *err)
+{
+        bool swap = res->has_memory_swap;
+        if (swap && !v1_has_memsw(cg)) {
+                if (res->memory_swap != -1)
+                        return err_set(err, -ENOTSUP, "memory.swap: this kernel has no swap "
+                                       "accounting (memory.memsw.limit_in_bytes)");
+                swap = false;
+        }
+        bool swap_first = swap && v1_memsw_first(cg, res);
+        if (swap_first)
+                plan_addf(pl, "memory", "memory.memsw.limit_in_bytes", "%" PRId64, res->memory_swap);
+        if (res->has_memory_limit)
+                plan_addf(pl, "memory", "memory.limit_in_bytes", "%" PRId64, res->memory_limit);
+        if (swap && !swap_first)
+                plan_addf(pl, "memory", "memory.memsw.limit_in_bytes", "%" PRId64, res->memory_swap);
+        if (res->has_memory_reservation)
+                plan_addf(pl, "memory", "memory.soft_limit_in_bytes", "%" PRId64,
+                          res->memory_reservation);
+        if (res->has_memory_swappiness)
+                plan_addf(pl, "memory", "memory.swappiness", "%" PRIu64, res->memory_swappiness);
+        if (res->has_disable_oom_killer)
+                plan_addf(pl, "memory", "memory.oom_control", "%d", res->disable_oom_killer ? 1 : 0);
+        return 0;
+}
+
+static void v1_plan_cpu(const struct spec_resources *res, struct v1_plan *pl)
+{
+        if (res->has_cpu_shares)
+                plan_addf(pl, "cpu", "cpu.shares", "%" PRIu64, res->cpu_shares);
+        if (res->has_cpu_period)
+                plan_addf(pl, "cpu", "cpu.cfs_period_us", "%" PRIu64, res->cpu_period);
+        if (res->has_cpu_quota)
+                plan_addf(pl, "cpu", "cpu.cfs_quota_us", "%" PRId64, res->cpu_quota);
+        if (res->has_cpu_rt_period)
+                plan_addf(pl, "cpu", "cpu.rt_period_us", "%" PRIu64, res->cpu_rt_period);
+        if (res->has_cpu_rt_runtime)
+                plan_addf(pl, "cpu", "cpu.rt_runtime_us", "%" PRId64, res->cpu_rt_runtime);
+        if (res->cpu_cpus)
+                plan_adds(pl, "cpuset", "cpuset.cpus", res->cpu_cpus);
+        if (res->cpu_mems)
+                plan_adds(pl, "cpuset", "cpuset.mems", res->cpu_mems);
+        if (res->has_pids_limit) {
+                if (res->pids_limit > 0)
+                        plan_addf(pl, "pids", "pids.max", "%" PRId64, res->pids_limit);
+                else
+                        plan_adds(pl, "pids", "pids.max", "max");
+        }
+}
+
+static int v1_write_ctrl(struct cgroup *cg, const char *ctrl, const char *file, const char *value,
+                         struct err *err)
+{
+        struct cgroup_hier *h = v1_find(cg, ctrl);
+        if (!h)
+                return err_set(err, -ENOTSUP, "%s needs the %s cgroup controller, which is not "
+                               "mounted", file, ctrl);
+        _cleanup_close_ int fd = cgroup_open_leaf(cg, h);
+        if (fd < 0)
+                return err_errno(err, fd, "open %s%s", h->mount, cg->path);
+        return cgroup_write(fd, file, value, err);
+}
+
+/* "c 1:3 rwm"; '*' stands for a wildcard number. */
+static void v1_device_rule(const struct spec_device_rule *d, char *buf, size_t cap)
+{
+        char maj[24] = "*", min[24] = "*";
+        if (d->type == 'a') {
+                snprintf(buf, cap, "a");
+                return;
+        }
+        if (d->major >= 0)
+                snprintf(maj, sizeof(maj), "%" PRId64, d->major);
+        if (d->minor >= 0)
+                snprintf(min, sizeof(min), "%" PRId64, d->minor);
+        snprintf(buf, cap, "%c %s:%s %s", d->type, maj, min, d->access[0] ? d->access : "rwm");
+}
+
+static int v1_apply_devices(struct cgroup *cg, const struct spec_resources *res, struct err *err)
+{
+        if (res->n_devices == 0)
+                return 0;
+        int r = v1_write_ctrl(cg, "devices", "devices.deny", "a", err);
+        for (size_t i = 0; r >= 0 && i < res->n_devices; i++) {
+                const struct spec_device_rule *d = &res->devices[i];
+                char rule[80];
+                v1_device_rule(d, rule, sizeof(rule));
+                r = v1_write_ctrl(cg, "devices", d->allow ? "devices.allow" : "devices.deny", rule,
+                                  err);
+        }
+        return r;
+}
+
+static int v1_update(struct cgroup *cg, const struct spec_resources *res, struct err *err)
+{
+        if (res->n_unified > 0)
+                return err_set(err, -ENOTSUP, "linux.resources.unified needs cgroup v2");
+        struct v1_plan pl = { .n = 0 };
+        int r = v1_plan_memory(cg, res, &pl, err);
+        if (r < 0)
+                return r;
+        v1_plan_cpu(res, &pl);
+        for (size_t i = 0; i < pl.n; i++) {
+                r = v1_write_ctrl(cg, pl.s[i].ctrl, pl.s[i].file, pl.s[i].value, err);
+                if (r < 0)
+                        return r;
+        }
+        return v1_apply_devices(cg, res, err);
+}
+
+/* The union of cgroup.procs over every hierarchy; a missing directory has none. */
+static int v1_pids(struct cgroup *cg, pid_t **ret, size_t *ret_n, struct err *err)
+{
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        for (size_t i = 0; i < cg->n_hier; i++) {
+                struct cgroup_hier *h = &cg->hier[i];
+                _cleanup_close_ int fd = cgroup_open_leaf(cg, h);
+                if (fd == -ENOENT)
+                        continue;
+                if (fd < 0)
+                        return err_errno(err, fd, "open %s%s", h->mount, cg->path);
+                int r = cgroup_read_procs(fd, &pids, &n, err);
+                if (r < 0)
+                        return err_wrap(err, "%s%s", h->mount, cg->path);
+        }
+        *ret = TAKE_PTR(pids);
+        *ret_n = n;
+        return 0;
+}
+
+static int v1_kill_all(struct cgroup *cg, int sig, struct err *err)
+{
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        int r = v1_pids(cg, &pids, &n, err);
+        return r < 0 ? r : cgroup_signal_pids(pids, n, sig, err);
+}
+
+static int v1_freezer_leaf(struct cgroup *cg, struct err *err)
+{
+        struct cgroup_hier *h = v1_find(cg, "freezer");
+        if (!h)
+                return err_set(err, -ENOTSUP, "the freezer cgroup controller is not mounted");
+        int fd = cgroup_open_leaf(cg, h);
+        return fd < 0 ? err_errno(err, fd, "open %s%s", h->mount, cg->path) : fd;
+}
+
+static int v1_freeze(struct cgroup *cg, bool frozen, struct err *err)
+{
+        const char *target = frozen ? "FROZEN" : "THAWED";
+        _cleanup_close_ int fd = v1_freezer_leaf(cg, err);
+        if (fd < 0)
+                return fd;
+        for (unsigned int waited = 0;; waited++) {
+                /* a task busy in the kernel can stall FREEZING: ask again now and then */
+                if (waited % 100 == 0) {
+                        int r = cgroup_write(fd, "freezer.state", target, err);
+                        if (r < 0)
+                                return r;
+                }
+                _cleanup_free_ char *state = NULL;
+                int r = cgroup_read(fd, "freezer.state", &state);
+                if (r < 0)
+                        return err_errno(err, r, "read freezer.state");
+                if (!strcmp(state, target))
+                        return 0;
+                if (waited >= CGROUP_WAIT_MS) {
+                        if (frozen)
+                                (void)cgroup_write(fd, "freezer.state", "THAWED", err);
+                        return err_set(err, -EBUSY, "cgroup %s: freezer.state still %s after %d ms",
+                                       cg->path, state, CGROUP_WAIT_MS);
+                }
+                cgroup_sleep_ms(1);
+        }
+}
+
+static bool v1_is_frozen(struct cgroup *cg)
+{
+        struct err ignored = { 0 };
+        _cleanup_close_ int fd = v1_freezer_leaf(cg, &ignored);
+        _cleanup_free_ char *state = NULL;
+        return fd >= 0 && cgroup_read(fd, "freezer.state", &state) >= 0 && !strcmp(state, "FROZEN");
+}
+
+static int v1_destroy(struct cgroup *cg, struct err *err)
+{
+        /* a frozen task does not die until thawed */
+        if (v1_is_frozen(cg)) {
+                int r = v1_freeze(cg, false, err);
+                if (r < 0)
+                        return r;
+        }
+        int r = cgroup_kill_and_wait(cg, err);
+        if (r < 0)
+                return r;
+        int first = 0;
+        for (size_t i = 0; i < cg->n_hier; i++) {
+                struct err e = { 0 };
+                r = cgroup_hier_rmdir(cg, &cg->hier[i], -1, &e);
+                if (r < 0 && first == 0)
+                        first = err_set(err, r, "%s", e.msg);
+        }
+        return first;
+}
+
+const struct cgroup_ops cgroup_v1_ops = {
+        .init = v1_init,
+        .create = v1_create,
+        .enter = v1_enter,
+        .update = v1_update,
+        .pids = v1_pids,
+        .kill_all = v1_kill_all,
+        .freeze = v1_freeze,
+        .is_frozen = v1_is_frozen,
+        .destroy = v1_destroy,
+};
