@@ -1,4 +1,795 @@
-/* test_security.c: placeholder until the security module's tests are written. */
+/* test_security.c: rlimits, oom_score_adj, user/caps, no_new_privs and seccomp, each
+ * applied in a forked child and checked from what the kernel reports. */
 #include <criterion/criterion.h>
 
-Test(security, placeholder_builds) { cr_assert(1); }
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sched.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "oci/security.h"
+#include "util/cleanup.h"
+#include "util/fileutil.h"
+
+#define BIT(c) (UINT64_C(1) << (c))
+
+/* ---- helpers -------------------------------------------------------------------------- */
+
+/* The hex value after "Key:\t" in a /proc/PID/status text; UINT64_MAX when absent. */
+static uint64_t status_field(const char *text, const char *key)
+{
+        char pat[64];
+        const char *p;
+
+        snprintf(pat, sizeof(pat), "%s:", key);
+        for (p = text; (p = strstr(p, pat)); p++)
+                if (p == text || p[-1] == '\n')
+                        return strtoull(p + strlen(pat), NULL, 16);
+        return UINT64_MAX;
+}
+
+static char *self_status(void)
+{
+        char *buf = NULL;
+        size_t len;
+
+        if (read_file_at(AT_FDCWD, "/proc/self/status", &buf, &len) < 0)
+                return NULL;
+        return buf;
+}
+
+static uint64_t self_field(const char *key)
+{
+        _cleanup_free_ char *s = self_status();
+
+        return s ? status_field(s, key) : UINT64_MAX;
+}
+
+static bool have_cap_effective(cap_value_t c)
+{
+        cap_t cur = cap_get_proc();
+        cap_flag_value_t v = CAP_CLEAR;
+
+        if (cur) {
+                cap_get_flag(cur, c, CAP_EFFECTIVE, &v);
+                cap_free(cur);
+        }
+        return v == CAP_SET;
+}
+
+/* Runs fn in a forked child; its message (empty on success) comes back through a pipe
+ * and fails the test when fn returns nonzero. */
+typedef int (*child_fn)(void *arg, char *msg, size_t size);
+
+static void run_in_child(child_fn fn, void *arg)
+{
+        char msg[2048] = "";
+        int p[2], status;
+        ssize_t n;
+
+        cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                close(p[0]);
+                int r = fn(arg, msg, sizeof(msg));
+                if (r != 0 && !msg[0])
+                        snprintf(msg, sizeof(msg), "child failed (%d)", r);
+                if (write(p[1], msg, strlen(msg)) < 0)
+                        _exit(2);
+                _exit(r == 0 ? 0 : 1);
+        }
+        close(p[1]);
+        n = read(p[0], msg, sizeof(msg) - 1);
+        msg[n > 0 ? n : 0] = '\0';
+        close(p[0]);
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: %s (status %#x)", msg,
+                  status);
+}
+
+#define CHECK(cond, ...)                                           \
+        do {                                                       \
+                if (!(cond)) {                                     \
+                        snprintf(msg, size, __VA_ARGS__);          \
+                        return 1;                                  \
+                }                                                  \
+        } while (0)
+
+static int check_masks(const uint64_t want[5], char *msg, size_t size)
+{
+        static const char *keys[5] = { "CapBnd", "CapEff", "CapPrm", "CapInh", "CapAmb" };
+        _cleanup_free_ char *s = self_status();
+
+        CHECK(s, "read /proc/self/status");
+        for (int i = 0; i < 5; i++) {
+                uint64_t got = status_field(s, keys[i]);
+                CHECK(got == want[i], "%s: got %#llx want %#llx", keys[i],
+                      (unsigned long long)got, (unsigned long long)want[i]);
+        }
+        return 0;
+}
+
+/* ---- capabilities and user ------------------------------------------------------------ */
+
+static int child_caps_root(void *arg, char *msg, size_t size)
+{
+        struct spec_process p = { 0 };
+        struct err err = { 0 };
+        uint64_t host_bnd = self_field("CapBnd");
+
+        p.caps.present = true;
+        /* bit 63 is above any kernel's last cap: skipped silently */
+        p.caps.bounding = BIT(CAP_CHOWN) | BIT(CAP_DAC_OVERRIDE) | BIT(CAP_KILL) |
+                          BIT(CAP_NET_BIND_SERVICE) | BIT(CAP_SETPCAP) | BIT(63);
+        p.caps.effective = BIT(CAP_CHOWN) | BIT(CAP_KILL) | BIT(CAP_NET_BIND_SERVICE) | BIT(63);
+        p.caps.permitted = p.caps.effective | BIT(CAP_SETPCAP);
+        p.caps.inheritable = BIT(CAP_KILL);
+        p.caps.ambient = BIT(CAP_KILL);
+        p.user.has_umask = true;
+        p.user.umask = 027;
+
+        int r = security_apply_user_and_caps(&p, false, &err);
+        CHECK(r == 0, "apply: %s", err.msg);
+        uint64_t want[5] = { p.caps.bounding & host_bnd & ~BIT(63), p.caps.effective & ~BIT(63),
+                             p.caps.permitted & ~BIT(63), BIT(CAP_KILL), BIT(CAP_KILL) };
+        if (check_masks(want, msg, size))
+                return 1;
+        CHECK(getuid() == 0 && getgid() == 0, "uid %d gid %d", getuid(), getgid());
+        mode_t old = umask(0);
+        CHECK(old == 027, "umask %o", old);
+        return 0;
+}
+
+Test(security, caps_exact_for_root) { run_in_child(child_caps_root, NULL); }
+
+/* uid 1000 with CAP_NET_BIND_SERVICE ambient: the exec'd program still has it. */
+Test(security, caps_ambient_survive_exec_as_uid_1000)
+{
+        static gid_t gids[] = { 1001, 1002 };
+        struct spec_process p = { 0 };
+        char out[4096] = "";
+        size_t len = 0;
+        int pp[2], status;
+        ssize_t n;
+
+        p.user.uid = 1000;
+        p.user.gid = 1000;
+        p.user.additional_gids = gids;
+        p.user.n_additional_gids = 2;
+        p.caps.present = true;
+        p.caps.bounding = BIT(CAP_NET_BIND_SERVICE) | BIT(CAP_KILL) | BIT(CAP_CHOWN);
+        p.caps.effective = BIT(CAP_NET_BIND_SERVICE) | BIT(CAP_KILL);
+        p.caps.permitted = p.caps.effective;
+        p.caps.inheritable = p.caps.effective;
+        p.caps.ambient = BIT(CAP_NET_BIND_SERVICE);
+
+        cr_assert_eq(pipe(pp), 0);
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                struct err err = { 0 };
+                gid_t got[8];
+
+                close(pp[0]);
+                if (security_apply_user_and_caps(&p, false, &err) < 0) {
+                        dprintf(pp[1], "apply: %s", err.msg);
+                        _exit(1);
+                }
+                int ng = getgroups(8, got);
+                if (getuid() != 1000 || geteuid() != 1000 || getgid() != 1000 || ng != 2 ||
+                    got[0] != 1001 || got[1] != 1002) {
+                        dprintf(pp[1], "ids: uid %d gid %d groups %d", getuid(), getgid(), ng);
+                        _exit(1);
+                }
+                if (self_field("CapEff") != p.caps.effective) {
+                        dprintf(pp[1], "CapEff before exec %#llx",
+                                (unsigned long long)self_field("CapEff"));
+                        _exit(1);
+                }
+                if (dup2(pp[1], 1) < 0)
+                        _exit(1);
+                execl("/bin/sh", "sh", "-c", "grep Cap /proc/self/status", (char *)NULL);
+                _exit(127);
+        }
+        close(pp[1]);
+        while (len < sizeof(out) - 1 && (n = read(pp[0], out + len, sizeof(out) - 1 - len)) > 0)
+                len += (size_t)n;
+        out[len] = '\0';
+        close(pp[0]);
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: %s", out);
+        cr_assert_eq(status_field(out, "CapBnd"), p.caps.bounding, "%s", out);
+        cr_assert_eq(status_field(out, "CapEff"), BIT(CAP_NET_BIND_SERVICE), "%s", out);
+        cr_assert_eq(status_field(out, "CapPrm"), BIT(CAP_NET_BIND_SERVICE), "%s", out);
+        cr_assert_eq(status_field(out, "CapInh"), p.caps.inheritable, "%s", out);
+        cr_assert_eq(status_field(out, "CapAmb"), BIT(CAP_NET_BIND_SERVICE), "%s", out);
+}
+
+static int child_no_caps_nonroot(void *arg, char *msg, size_t size)
+{
+        struct spec_process p = { .user = { .uid = 1000, .gid = 1000 } };
+        struct err err = { 0 };
+        uint64_t bnd = self_field("CapBnd");
+
+        int r = security_apply_user_and_caps(&p, false, &err);
+        CHECK(r == 0, "apply: %s", err.msg);
+        uint64_t want[5] = { bnd, 0, 0, 0, 0 };
+        if (check_masks(want, msg, size))
+                return 1;
+        CHECK(getuid() == 1000 && getgid() == 1000 && getgroups(0, NULL) == 0, "ids");
+        return 0;
+}
+
+Test(security, no_caps_config_nonroot_loses_caps) { run_in_child(child_no_caps_nonroot, NULL); }
+
+static int child_no_caps_root(void *arg, char *msg, size_t size)
+{
+        struct spec_process p = { 0 };
+        struct err err = { 0 };
+        uint64_t eff = self_field("CapEff"), bnd = self_field("CapBnd");
+
+        int r = security_apply_user_and_caps(&p, false, &err);
+        CHECK(r == 0, "apply: %s", err.msg);
+        CHECK(self_field("CapEff") == eff && self_field("CapBnd") == bnd, "root caps changed");
+        return 0;
+}
+
+Test(security, no_caps_config_root_keeps_caps) { run_in_child(child_no_caps_root, NULL); }
+
+static int child_bounding_drop(void *arg, char *msg, size_t size)
+{
+        struct spec_process p = { 0 };
+        struct err err = { 0 };
+        cap_value_t ptrace = CAP_SYS_PTRACE;
+
+        p.caps.present = true;
+        p.caps.bounding = BIT(CAP_CHOWN) | BIT(CAP_SETPCAP);
+        p.caps.effective = p.caps.permitted = BIT(CAP_CHOWN) | BIT(CAP_SETPCAP);
+        int r = security_apply_user_and_caps(&p, false, &err);
+        CHECK(r == 0, "apply: %s", err.msg);
+        CHECK(prctl(PR_CAPBSET_READ, CAP_SYS_PTRACE, 0, 0, 0) == 0, "SYS_PTRACE still bounded");
+
+        /* even with CAP_SETPCAP, a cap outside the bounding set cannot become inheritable */
+        cap_t c = cap_get_proc();
+        CHECK(c, "cap_get_proc");
+        cap_set_flag(c, CAP_INHERITABLE, 1, &ptrace, CAP_SET);
+        r = cap_set_proc(c);
+        int e = errno;
+        cap_free(c);
+        CHECK(r < 0 && e == EPERM, "capset of a dropped cap: r %d errno %d", r, e);
+        CHECK(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_PTRACE, 0, 0) < 0,
+              "ambient raise of a dropped cap worked");
+        return 0;
+}
+
+Test(security, bounding_drop_prevents_later_capset) { run_in_child(child_bounding_drop, NULL); }
+
+static int child_caps_not_held(void *arg, char *msg, size_t size)
+{
+        struct spec_process p = { 0 };
+        struct err err = { 0 };
+
+        p.caps.present = true;
+        p.caps.bounding = p.caps.effective = p.caps.permitted = BIT(CAP_CHOWN);
+        CHECK(prctl(PR_CAPBSET_DROP, CAP_SYS_TIME, 0, 0, 0) == 0, "drop SYS_TIME");
+        cap_t c = cap_get_proc();
+        cap_value_t t = CAP_SYS_TIME;
+        cap_set_flag(c, CAP_PERMITTED, 1, &t, CAP_CLEAR);
+        cap_set_flag(c, CAP_EFFECTIVE, 1, &t, CAP_CLEAR);
+        CHECK(cap_set_proc(c) == 0, "clear SYS_TIME");
+        cap_free(c);
+        p.caps.permitted |= BIT(CAP_SYS_TIME);
+        p.caps.bounding |= BIT(CAP_SYS_TIME);
+        int r = security_apply_user_and_caps(&p, false, &err);
+        CHECK(r == -EPERM, "r %d: %s", r, err.msg);
+        CHECK(strstr(err.msg, "CAP_SYS_TIME is requested in permitted but the runtime does not hold it"),
+              "message: %s", err.msg);
+        return 0;
+}
+
+Test(security, caps_not_held_named_in_error) { run_in_child(child_caps_not_held, NULL); }
+
+static int child_effective_not_permitted(void *arg, char *msg, size_t size)
+{
+        struct spec_process p = { 0 };
+        struct err err = { 0 };
+
+        p.caps.present = true;
+        p.caps.bounding = p.caps.permitted = BIT(CAP_CHOWN);
+        p.caps.effective = BIT(CAP_CHOWN) | BIT(CAP_KILL);
+        int r = security_apply_user_and_caps(&p, false, &err);
+        CHECK(r == -EPERM && strstr(err.msg, "CAP_KILL is effective but not permitted"),
+              "r %d: %s", r, err.msg);
+        return 0;
+}
+
+Test(security, effective_outside_permitted_rejected)
+{
+        run_in_child(child_effective_not_permitted, NULL);
+}
+
+/* A user namespace whose setgroups is denied: no additional gids is fine, some is an error. */
+static int child_userns_setgroups_denied(void *arg, char *msg, size_t size)
+{
+        static gid_t gids[] = { 0 };
+        struct spec_process p = { 0 };
+        struct err err = { 0 };
+
+        CHECK(unshare(CLONE_NEWUSER) == 0, "unshare: errno %d", errno);
+        CHECK(write_file_at(AT_FDCWD, "/proc/self/setgroups", "deny", 4, 0) == 0, "setgroups deny");
+        CHECK(write_file_at(AT_FDCWD, "/proc/self/uid_map", "0 0 1", 5, 0) == 0, "uid_map");
+        CHECK(write_file_at(AT_FDCWD, "/proc/self/gid_map", "0 0 1", 5, 0) == 0, "gid_map");
+        p.caps.present = true;
+        p.caps.bounding = p.caps.effective = p.caps.permitted = BIT(CAP_CHOWN);
+        p.user.additional_gids = gids;
+        p.user.n_additional_gids = 1;
+        int r = security_apply_user_and_caps(&p, true, &err);
+        CHECK(r == -EPERM && strstr(err.msg, "setgroups (1 additional gids)"), "r %d: %s", r, err.msg);
+        p.user.n_additional_gids = 0;
+        r = security_apply_user_and_caps(&p, true, &err);
+        CHECK(r == 0, "apply: %s", err.msg);
+        CHECK(self_field("CapEff") == BIT(CAP_CHOWN), "CapEff %#llx",
+              (unsigned long long)self_field("CapEff"));
+        return 0;
+}
+
+Test(security, userns_setgroups_denied) { run_in_child(child_userns_setgroups_denied, NULL); }
+
+/* ---- rlimits, oom_score_adj, no_new_privs --------------------------------------------- */
+
+Test(security, rlimits_applied)
+{
+        struct spec_rlimit rl[] = {
+                { .resource = RLIMIT_NOFILE, .name = "RLIMIT_NOFILE", .soft = 1024, .hard = 4096 },
+                { .resource = RLIMIT_CORE, .name = "RLIMIT_CORE", .soft = 0, .hard = 0 },
+        };
+        struct spec_process p = { .rlimits = rl, .n_rlimits = 2 };
+        struct err err = { 0 };
+        struct rlimit got;
+
+        cr_assert_eq(security_apply_rlimits(&p, &err), 0, "%s", err.msg);
+        cr_assert_eq(getrlimit(RLIMIT_NOFILE, &got), 0);
+        cr_assert(got.rlim_cur == 1024 && got.rlim_max == 4096);
+        cr_assert_eq(getrlimit(RLIMIT_CORE, &got), 0);
+        cr_assert(got.rlim_cur == 0 && got.rlim_max == 0);
+}
+
+Test(security, rlimit_above_hard_limit_eperm)
+{
+        struct spec_rlimit rl = { .resource = RLIMIT_NOFILE, .name = "RLIMIT_NOFILE",
+                                  .soft = 30000, .hard = 30000 };
+        struct spec_process p = { .rlimits = &rl, .n_rlimits = 1 };
+        struct rlimit lower = { 1024, 20000 };
+        struct err err = { 0 };
+
+        if (have_cap_effective(CAP_SYS_RESOURCE))
+                cr_skip("CAP_SYS_RESOURCE held: raising the hard limit is allowed");
+        cr_assert_eq(setrlimit(RLIMIT_NOFILE, &lower), 0);
+        cr_assert_eq(security_apply_rlimits(&p, &err), -EPERM);
+        cr_assert_str_eq(err.msg, "setrlimit RLIMIT_NOFILE 30000:30000: Operation not permitted");
+}
+
+Test(security, rlimit_unlimited_named_in_error)
+{
+        struct spec_rlimit rl = { .resource = RLIMIT_NOFILE, .name = "RLIMIT_NOFILE",
+                                  .soft = RLIM_INFINITY, .hard = 10 };
+        struct spec_process p = { .rlimits = &rl, .n_rlimits = 1 };
+        struct err err = { 0 };
+
+        cr_assert_eq(security_apply_rlimits(&p, &err), -EINVAL);
+        cr_assert_str_eq(err.msg, "setrlimit RLIMIT_NOFILE unlimited:10: Invalid argument");
+}
+
+Test(security, oom_score_adj_positive)
+{
+        struct spec_process p = { .has_oom_score_adj = true, .oom_score_adj = 500 };
+        struct err err = { 0 };
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+
+        cr_assert_eq(security_apply_oom_score_adj(&p, &err), 0, "%s", err.msg);
+        cr_assert_eq(read_file_at(AT_FDCWD, "/proc/self/oom_score_adj", &buf, &len), 0);
+        cr_assert_eq(atoi(buf), 500);
+}
+
+Test(security, oom_score_adj_negative_reported)
+{
+        struct spec_process p = { .has_oom_score_adj = true, .oom_score_adj = -500 };
+        struct err err = { 0 };
+
+        if (have_cap_effective(CAP_SYS_RESOURCE))
+                cr_skip("CAP_SYS_RESOURCE held: a negative oom_score_adj is allowed");
+        int r = security_apply_oom_score_adj(&p, &err);
+        cr_assert(r == -EACCES || r == -EPERM, "r %d: %s", r, err.msg);
+        cr_assert(strstr(err.msg, "set oom_score_adj to -500: ") == err.msg, "%s", err.msg);
+        cr_assert(strstr(err.msg, "CAP_SYS_RESOURCE"), "%s", err.msg);
+}
+
+Test(security, oom_score_adj_absent_is_noop)
+{
+        struct spec_process p = { 0 };
+        struct err err = { 0 };
+
+        cr_assert_eq(security_apply_oom_score_adj(&p, &err), 0);
+}
+
+Test(security, no_new_privs)
+{
+        struct spec_process p = { .no_new_privileges = true };
+        struct err err = { 0 };
+
+        cr_assert_eq(self_field("NoNewPrivs"), 0);
+        cr_assert_eq(security_apply_no_new_privs(&p, &err), 0, "%s", err.msg);
+        cr_assert_eq(self_field("NoNewPrivs"), 1);
+}
+
+/* ---- seccomp -------------------------------------------------------------------------- */
+
+struct sc_case {
+        struct spec_seccomp *sc;
+        int (*check)(char *msg, size_t size);
+};
+
+static int child_seccomp(void *arg, char *msg, size_t size)
+{
+        struct sc_case *c = arg;
+        struct seccomp_plan *plan = NULL;
+        struct err err = { 0 };
+        int fd = -2;
+
+        CHECK(security_seccomp_compile(c->sc, &plan, &err) == 0, "compile: %s", err.msg);
+        CHECK(security_seccomp_load(plan, &fd, &err) == 0, "load: %s", err.msg);
+        security_seccomp_free(plan);
+        CHECK(fd == -1, "notify fd %d without a notify rule", fd);
+        /* loading must not force no_new_privs: the caller decides */
+        CHECK(self_field("NoNewPrivs") == 0, "NoNewPrivs set by the filter load");
+        return c->check(msg, size);
+}
+
+static struct spec_seccomp sc_allow(struct spec_seccomp_syscall *s, size_t n)
+{
+        return (struct spec_seccomp){ .default_action = SCMP_ACT_ALLOW,
+                                      .default_action_name = "SCMP_ACT_ALLOW",
+                                      .syscalls = s, .n_syscalls = n };
+}
+
+static const char *names_mkdir[] = { "not_a_real_syscall", "mkdir" };
+#define MKDIR_PATH "/tmp/staple-test-sec-mkdir"
+
+static int check_mkdir_enosys(char *msg, size_t size)
+{
+        long r = syscall(SYS_mkdir, MKDIR_PATH, 0700);
+        int e = errno;
+
+        if (r == 0)
+                rmdir(MKDIR_PATH);
+        CHECK(r == -1 && e == ENOSYS, "mkdir: r %ld errno %d", r, e);
+        return 0;
+}
+
+Test(security, seccomp_errno_ret_and_unknown_name_skipped)
+{
+        static uint32_t arches[] = { SCMP_ARCH_NATIVE, SCMP_ARCH_X86_64, SCMP_ARCH_X86 };
+        struct spec_seccomp_syscall s = { .names = names_mkdir, .n_names = 2,
+                                          .action = SCMP_ACT_ERRNO(0), .action_name = "SCMP_ACT_ERRNO",
+                                          .has_errno_ret = true, .errno_ret = ENOSYS };
+        struct spec_seccomp sc = sc_allow(&s, 1);
+        struct sc_case c = { &sc, check_mkdir_enosys };
+
+        sc.arches = arches;
+        sc.n_arches = 3;
+        run_in_child(child_seccomp, &c);
+}
+
+static int check_getppid_eperm(char *msg, size_t size)
+{
+        long r = syscall(SYS_getppid);
+        CHECK(r == -1 && errno == EPERM, "getppid: r %ld errno %d", r, errno);
+        return 0;
+}
+
+Test(security, seccomp_errno_defaults_to_eperm)
+{
+        static const char *names[] = { "getppid" };
+        struct spec_seccomp_syscall s = { .names = names, .n_names = 1,
+                                          .action = SCMP_ACT_ERRNO(0) };
+        struct spec_seccomp sc = sc_allow(&s, 1);
+        struct sc_case c = { &sc, check_getppid_eperm };
+
+        run_in_child(child_seccomp, &c);
+}
+
+static int check_personality(char *msg, size_t size)
+{
+        long r = syscall(SYS_personality, 0xffffffffUL);
+        CHECK(r == -1 && errno == EPERM, "personality(0xffffffff): r %ld errno %d", r, errno);
+        r = syscall(SYS_personality, 0UL);
+        CHECK(r >= 0, "personality(0) denied: errno %d", errno);
+        return 0;
+}
+
+static const char *names_personality[] = { "personality" };
+
+Test(security, seccomp_arg_condition)
+{
+        struct spec_seccomp_arg a = { .index = 0, .value = 0xffffffffUL, .op = SCMP_CMP_EQ };
+        struct spec_seccomp_syscall s = { .names = names_personality, .n_names = 1,
+                                          .action = SCMP_ACT_ERRNO(0), .args = &a, .n_args = 1 };
+        struct spec_seccomp sc = sc_allow(&s, 1);
+        struct sc_case c = { &sc, check_personality };
+
+        run_in_child(child_seccomp, &c);
+}
+
+static int check_personality_or(char *msg, size_t size)
+{
+        if (check_personality(msg, size))
+                return 1;
+        long r = syscall(SYS_personality, (unsigned long)ADDR_NO_RANDOMIZE);
+        CHECK(r == -1 && errno == EPERM, "personality(ADDR_NO_RANDOMIZE): r %ld errno %d", r, errno);
+        return 0;
+}
+
+/* two conditions on index 0: separate rules, either one matches (runc semantics) */
+Test(security, seccomp_same_index_args_match_as_or)
+{
+        struct spec_seccomp_arg a[] = {
+                { .index = 0, .value = 0xffffffffUL, .op = SCMP_CMP_EQ },
+                { .index = 0, .value = ADDR_NO_RANDOMIZE, .op = SCMP_CMP_EQ },
+        };
+        struct spec_seccomp_syscall s = { .names = names_personality, .n_names = 1,
+                                          .action = SCMP_ACT_ERRNO(0), .args = a, .n_args = 2 };
+        struct spec_seccomp sc = sc_allow(&s, 1);
+        struct sc_case c = { &sc, check_personality_or };
+
+        run_in_child(child_seccomp, &c);
+}
+
+static int check_getpriority_and(char *msg, size_t size)
+{
+        long r = syscall(SYS_getpriority, PRIO_PROCESS, 54321);
+        CHECK(r == -1 && errno == EPERM, "getpriority(PROCESS, 54321): r %ld errno %d", r, errno);
+        r = syscall(SYS_getpriority, PRIO_PROCESS, 0);
+        CHECK(r >= 0, "getpriority(PROCESS, 0) denied: errno %d", errno);
+        r = syscall(SYS_getpriority, PRIO_PGRP, 54321);
+        CHECK(r >= 0 || errno != EPERM, "getpriority(PGRP, 54321) denied");
+        return 0;
+}
+
+/* conditions on different indices form one rule: all must match */
+Test(security, seccomp_args_on_different_indices_match_as_and)
+{
+        static const char *names[] = { "getpriority" };
+        struct spec_seccomp_arg a[] = {
+                { .index = 0, .value = PRIO_PROCESS, .op = SCMP_CMP_EQ },
+                { .index = 1, .value = 54321, .op = SCMP_CMP_EQ },
+        };
+        struct spec_seccomp_syscall s = { .names = names, .n_names = 1,
+                                          .action = SCMP_ACT_ERRNO(0), .args = a, .n_args = 2 };
+        struct spec_seccomp sc = sc_allow(&s, 1);
+        struct sc_case c = { &sc, check_getpriority_and };
+
+        run_in_child(child_seccomp, &c);
+}
+
+static int check_masked_eq(char *msg, size_t size)
+{
+        long r = syscall(SYS_personality, 0x12340008UL);
+        CHECK(r == -1 && errno == EPERM, "personality(masked match): r %ld errno %d", r, errno);
+        r = syscall(SYS_personality, 0UL);
+        CHECK(r >= 0, "personality(0) denied: errno %d", errno);
+        return 0;
+}
+
+Test(security, seccomp_masked_eq_uses_value_as_mask)
+{
+        struct spec_seccomp_arg a = { .index = 0, .value = 0xff, .value_two = 0x08,
+                                      .op = SCMP_CMP_MASKED_EQ };
+        struct spec_seccomp_syscall s = { .names = names_personality, .n_names = 1,
+                                          .action = SCMP_ACT_ERRNO(0), .args = &a, .n_args = 1 };
+        struct spec_seccomp sc = sc_allow(&s, 1);
+        struct sc_case c = { &sc, check_masked_eq };
+
+        run_in_child(child_seccomp, &c);
+}
+
+static int check_exec_allowed(char *msg, size_t size)
+{
+        execl("/bin/true", "true", (char *)NULL);
+        CHECK(0, "execve after load: errno %d", errno);
+}
+
+/* default ERRNO with an explicit allow list: rules repeating the default are skipped, and
+ * the allowed execve still works after load */
+Test(security, seccomp_default_errno_allow_list_and_exec)
+{
+        static const char *allowed[] = { "execve", "exit_group", "exit", "brk", "mmap",
+                "mprotect", "munmap", "openat", "close", "read", "pread64", "fstat",
+                "newfstatat", "arch_prctl", "set_tid_address", "set_robust_list", "rseq",
+                "prlimit64", "access", "getrandom", "write", "futex", "rt_sigaction",
+                "rt_sigprocmask", "getuid", "getgid", "geteuid", "getegid", "uname",
+                "readlink", "statx", "lseek", "ioctl", "stat", "lstat" };
+        static const char *denied[] = { "mkdir" };
+        struct spec_seccomp_syscall s[] = {
+                { .names = allowed, .n_names = ARRAY_SIZE(allowed), .action = SCMP_ACT_ALLOW },
+                { .names = denied, .n_names = 1, .action = SCMP_ACT_ERRNO(0) }, /* == default */
+        };
+        struct spec_seccomp sc = { .default_action = SCMP_ACT_ERRNO(0),
+                                   .default_action_name = "SCMP_ACT_ERRNO",
+                                   .syscalls = s, .n_syscalls = 2 };
+        struct seccomp_plan *plan = NULL;
+        struct err err = { 0 };
+        int status;
+
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                if (security_seccomp_compile(&sc, &plan, &err) < 0 ||
+                    security_seccomp_load(plan, NULL, &err) < 0)
+                        _exit(3);
+                if (syscall(SYS_getppid) != -1 || errno != EPERM)
+                        _exit(4);
+                check_exec_allowed(err.msg, sizeof(err.msg));
+                _exit(5);
+        }
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+}
+
+Test(security, seccomp_kill_process_sigsys)
+{
+        static const char *names[] = { "getppid" };
+        struct spec_seccomp_syscall s = { .names = names, .n_names = 1,
+                                          .action = SCMP_ACT_KILL_PROCESS };
+        struct spec_seccomp sc = sc_allow(&s, 1);
+        struct seccomp_plan *plan = NULL;
+        struct err err = { 0 };
+        int status;
+
+        cr_assert_eq(security_seccomp_compile(&sc, &plan, &err), 0, "%s", err.msg);
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                struct rlimit nocore = { 0, 0 };
+
+                if (setrlimit(RLIMIT_CORE, &nocore) < 0 || security_seccomp_load(plan, NULL, &err) < 0)
+                        _exit(3);
+                syscall(SYS_getppid);
+                _exit(4);
+        }
+        security_seccomp_free(plan);
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS, "status %#x", status);
+}
+
+Test(security, seccomp_notify_returns_listener_fd)
+{
+        static const char *names[] = { "getppid" };
+        struct spec_seccomp_syscall s = { .names = names, .n_names = 1, .action = SCMP_ACT_NOTIFY };
+        struct spec_seccomp sc = sc_allow(&s, 1);
+        struct seccomp_plan *plan = NULL;
+        struct err err = { 0 };
+        int status;
+
+        cr_assert_eq(security_seccomp_compile(&sc, &plan, &err), 0, "%s", err.msg);
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                int fd = -1;
+
+                if (security_seccomp_load(plan, &fd, &err) < 0)
+                        _exit(3);
+                if (fd < 0)
+                        _exit(4);
+                int fl = fcntl(fd, F_GETFD);
+                _exit(fl >= 0 && (fl & FD_CLOEXEC) ? 0 : 5);
+        }
+        security_seccomp_free(plan);
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+}
+
+static int compile_err(struct spec_seccomp *sc, struct err *err)
+{
+        struct seccomp_plan *plan = (struct seccomp_plan *)1;
+        int r = security_seccomp_compile(sc, &plan, err);
+
+        if (r == 0)
+                security_seccomp_free(plan);
+        else
+                cr_assert_eq(plan, (struct seccomp_plan *)1, "ret touched on failure");
+        return r;
+}
+
+Test(security, seccomp_unknown_flag_rejected)
+{
+        static const char *flags[] = { "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_BOGUS" };
+        struct spec_seccomp sc = sc_allow(NULL, 0);
+        struct err err = { 0 };
+
+        sc.flags = flags;
+        sc.n_flags = 2;
+        cr_assert_eq(compile_err(&sc, &err), -EINVAL);
+        cr_assert_str_eq(err.msg, "seccomp: unknown flag SECCOMP_FILTER_FLAG_BOGUS");
+}
+
+Test(security, seccomp_wait_killable_recv_needs_newer_libseccomp)
+{
+        static const char *flags[] = { "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV" };
+        struct spec_seccomp sc = sc_allow(NULL, 0);
+        struct err err = { 0 };
+
+        sc.flags = flags;
+        sc.n_flags = 1;
+        int r = compile_err(&sc, &err);
+        if (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR < 6) {
+                cr_assert_eq(r, -EOPNOTSUPP);
+                cr_assert(strstr(err.msg, "not supported by libseccomp"), "%s", err.msg);
+        } else {
+                cr_assert_eq(r, 0, "%s", err.msg);
+        }
+}
+
+Test(security, seccomp_known_flags_load)
+{
+        static const char *flags[] = { "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+                                       "SECCOMP_FILTER_FLAG_SPEC_ALLOW" };
+        struct spec_seccomp_syscall s = { .names = names_mkdir, .n_names = 2,
+                                          .action = SCMP_ACT_ERRNO(0),
+                                          .has_errno_ret = true, .errno_ret = ENOSYS };
+        struct spec_seccomp sc = sc_allow(&s, 1);
+        struct sc_case c = { &sc, check_mkdir_enosys };
+
+        sc.flags = flags;
+        sc.n_flags = 3;
+        run_in_child(child_seccomp, &c);
+}
+
+Test(security, seccomp_bad_arg_index_rejected)
+{
+        struct spec_seccomp_arg a = { .index = 6, .value = 1, .op = SCMP_CMP_EQ };
+        struct spec_seccomp_syscall s = { .names = names_personality, .n_names = 1,
+                                          .action = SCMP_ACT_ERRNO(0), .args = &a, .n_args = 1 };
+        struct spec_seccomp sc = sc_allow(&s, 1);
+        struct err err = { 0 };
+
+        cr_assert_eq(compile_err(&sc, &err), -EINVAL);
+        cr_assert(strstr(err.msg, "argument index 6 is out of range"), "%s", err.msg);
+}
+
+Test(security, seccomp_bad_default_action_rejected)
+{
+        struct spec_seccomp sc = { .default_action = 0x12345678, .default_action_name = "BOGUS" };
+        struct err err = { 0 };
+
+        cr_assert_eq(compile_err(&sc, &err), -EINVAL);
+        cr_assert(strstr(err.msg, "invalid default action BOGUS"), "%s", err.msg);
+}
+
+Test(security, seccomp_absent_is_noop)
+{
+        struct seccomp_plan *plan = (struct seccomp_plan *)1;
+        struct err err = { 0 };
+        int fd = 7;
+
+        cr_assert_eq(security_seccomp_compile(NULL, &plan, &err), 0);
+        cr_assert_null(plan);
+        cr_assert_eq(security_seccomp_load(NULL, &fd, &err), 0);
+        cr_assert_eq(fd, -1);
+        security_seccomp_free(NULL);
+}
