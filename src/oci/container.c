@@ -1,2 +1,663 @@
-/* oci/container.c: not written yet */
-typedef int staple_placeholder_container;
+#include "oci/container.h"
+
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "oci/cgroup.h"
+#include "oci/hooks.h"
+#include "oci/namespaces.h"
+#include "oci/process.h"
+#include "oci/spec.h"
+#include "util/cleanup.h"
+#include "util/fileutil.h"
+#include "util/log.h"
+
+/* Everything create owns until it either hands the container over or undoes it. */
+struct create_ctx {
+        const struct container_opts *o;
+        struct spec *spec;
+        char *bundle;
+        char *rootfs;
+        int state_fd;
+        int fifo_fd;
+        int console_fd;
+        int sync[2];          /* [0] runtime end, [1] init end */
+        struct cgroup *cg;
+        pid_t pid;
+        struct state st;
+};
+
+static void create_ctx_free(struct create_ctx *c)
+{
+        spec_free(c->spec);
+        free(c->bundle);
+        free(c->rootfs);
+        closep(&c->state_fd);
+        closep(&c->fifo_fd);
+        closep(&c->console_fd);
+        closep(&c->sync[0]);
+        closep(&c->sync[1]);
+        cgroup_free(c->cg);
+        free(c->st.created);
+        free(c->st.cgroup_path);
+        json_object_put(c->st.annotations);
+        json_object_put(c->st.hooks);
+}
+
+static char *now_rfc3339(void)
+{
+        struct timespec ts;
+        struct tm tm;
+        char buf[64], *out;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+        if (asprintf(&out, "%s.%09ldZ", buf, ts.tv_nsec) < 0)
+                return NULL;
+        return out;
+}
+
+static int connect_console(const char *path, int *ret_fd, struct err *err)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return err_set(err, -ENAMETOOLONG, "console socket path %s is too long", path);
+        strcpy(sa.sun_path, path);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return err_errno(err, neg_errno(), "console socket");
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return err_errno(err, neg_errno(), "connect to console socket %s", path);
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* Plan: everything about the bundle and the flags is checked before the system changes. */
+static int create_plan(struct create_ctx *c, struct err *err)
+{
+        const struct container_opts *o = c->o;
+        int r = state_validate_id(o->id, err);
+        if (r < 0)
+                return r;
+        c->bundle = realpath(o->bundle ? o->bundle : ".", NULL);
+        if (!c->bundle)
+                return err_errno(err, neg_errno(), "bundle %s", o->bundle ? o->bundle : ".");
+        _cleanup_close_ int bfd = open(c->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (bfd < 0)
+                return err_errno(err, neg_errno(), "open bundle %s", c->bundle);
+        if ((r = spec_load(bfd, &c->spec, err)) < 0)
+                return r;
+        if (!c->spec->has_process)
+                return err_set(err, -EINVAL, "config.json: process: required to create a container");
+        _cleanup_free_ char *root = NULL;
+        if (c->spec->root_path[0] == '/')
+                root = strdup(c->spec->root_path);
+        else if (asprintf(&root, "%s/%s", c->bundle, c->spec->root_path) < 0)
+                root = NULL;
+        if (!root)
+                return err_errno(err, -ENOMEM, "rootfs");
+        c->rootfs = realpath(root, NULL);
+        struct stat st;
+        if (!c->rootfs || stat(c->rootfs, &st) < 0)
+                return err_errno(err, neg_errno(), "rootfs %s", root);
+        if (!S_ISDIR(st.st_mode))
+                return err_set(err, -ENOTDIR, "rootfs %s: not a directory", root);
+        if (c->spec->process.terminal && !o->console_socket)
+                return err_set(err, -EINVAL, "process.terminal is true: --console-socket is required");
+        for (unsigned int i = 0; i < o->preserve_fds; i++)
+                if (fcntl(3 + (int)i, F_GETFD) < 0)
+                        return err_errno(err, neg_errno(), "--preserve-fds: fd %u", 3 + i);
+        if (o->console_socket && (r = connect_console(o->console_socket, &c->console_fd, err)) < 0)
+                return r;
+        return 0;
+}
+
+/* clone3 into the new namespaces (and, on cgroup v2, straight into the cgroup). */
+static int clone_init(struct create_ctx *c, const struct init_ctx *ictx, pid_t *ret_pid, struct err *err)
+{
+        int cgfd = cgroup_clone_fd(c->cg);
+        struct clone_args args = {
+                .flags = (uint64_t)ns_clone_flags(c->spec) | (cgfd >= 0 ? CLONE_INTO_CGROUP : 0),
+                .exit_signal = SIGCHLD,
+                .cgroup = cgfd >= 0 ? (uint64_t)cgfd : 0,
+        };
+        pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+        if (pid < 0)
+                return err_errno(err, neg_errno(), "clone container init");
+        if (pid == 0)
+                process_init(ictx);
+        *ret_pid = pid;
+        return 0;
+}
+
+/* Joining namespaces by path, or a time namespace, changes the caller's own namespaces:
+ * a short-lived intermediate does that, clones the init and reports its pid. */
+static int spawn_via_intermediate(struct create_ctx *c, const struct init_ctx *ictx, struct err *err)
+{
+        pid_t mid = fork();
+        if (mid < 0)
+                return err_errno(err, neg_errno(), "fork");
+        if (mid == 0) {
+                struct err e = { 0 };
+                pid_t pid;
+                int r = ns_enter_paths_and_time(c->spec, &e);
+                if (r >= 0)
+                        r = clone_init(c, ictx, &pid, &e);
+                if (r >= 0)
+                        sync_send(c->sync[1], SYNC_PID, &pid, sizeof(pid));
+                else
+                        sync_send(c->sync[1], SYNC_ERROR, e.msg, (uint32_t)strlen(e.msg));
+                _exit(r < 0);
+        }
+        int status;
+        while (waitpid(mid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return err_errno(err, neg_errno(), "wait for intermediate process");
+        enum sync_type type;
+        _cleanup_free_ char *payload = NULL;
+        int r = sync_recv(c->sync[0], &type, &payload, err);
+        if (r < 0)
+                return r == -EPIPE ? err_set(err, r, "intermediate process died") : r;
+        if (type == SYNC_ERROR)
+                return err_set(err, -ECANCELED, "%s", payload);
+        if (type != SYNC_PID)
+                return err_set(err, -EPROTO, "unexpected message from intermediate process");
+        memcpy(&c->pid, payload, sizeof(pid_t));
+        return 0;
+}
+
+static int spawn_init(struct create_ctx *c, struct err *err)
+{
+        struct init_ctx ictx = {
+                .spec = c->spec,
+                .rootfs = c->rootfs,
+                .sync_fd = c->sync[1],
+                .fifo_fd = c->fifo_fd,
+                .console_fd = c->console_fd,
+                .preserve_fds = c->o->preserve_fds,
+                .no_pivot = c->o->no_pivot,
+                .new_userns = ns_creates(c->spec, SPEC_NS_USER),
+        };
+        int r = ns_needs_intermediate(c->spec) ? spawn_via_intermediate(c, &ictx, err)
+                                               : clone_init(c, &ictx, &c->pid, err);
+        closep(&c->sync[1]);
+        closep(&c->console_fd);
+        return r;
+}
+
+static char *create_state_json(struct create_ctx *c, enum container_status status)
+{
+        return state_to_json(&c->st, status);
+}
+
+static int run_create_hooks(struct create_ctx *c, struct err *err)
+{
+        _cleanup_free_ char *json = create_state_json(c, STATUS_CREATING);
+        if (!json)
+                return err_errno(err, -ENOMEM, "state");
+        c->st.creating = true; /* a hook may run `state ID` */
+        c->st.start_time = 0;
+        state_pid_start_time(c->pid, &c->st.start_time);
+        int r = state_write(c->state_fd, &c->st, err);
+        if (r < 0)
+                return r;
+        r = hooks_run(&c->spec->hooks[SPEC_HOOK_PRESTART], SPEC_HOOK_PRESTART, json, err);
+        if (r >= 0)
+                r = hooks_run(&c->spec->hooks[SPEC_HOOK_CREATE_RUNTIME], SPEC_HOOK_CREATE_RUNTIME, json, err);
+        return r;
+}
+
+/* Parent's side of the handshake: ids and cgroup, GO, hooks when asked, READY. */
+static int drive_init(struct create_ctx *c, struct err *err)
+{
+        int r;
+        if (cgroup_clone_fd(c->cg) < 0 && (r = cgroup_enter(c->cg, c->pid, err)) < 0)
+                return r;
+        if (ns_creates(c->spec, SPEC_NS_USER) && (r = ns_write_id_maps(c->pid, c->spec, err)) < 0)
+                return r;
+        c->st.pid = c->pid;
+        _cleanup_free_ char *json = create_state_json(c, STATUS_CREATING);
+        if (!json)
+                return err_errno(err, -ENOMEM, "state");
+        if ((r = sync_send(c->sync[0], SYNC_GO, json, (uint32_t)strlen(json))) < 0)
+                return err_errno(err, r, "start container init");
+        for (;;) {
+                enum sync_type type;
+                _cleanup_free_ char *payload = NULL;
+                r = sync_recv(c->sync[0], &type, &payload, err);
+                if (r == -EPIPE)
+                        return err_set(err, r, "container init exited before it was ready");
+                if (r < 0)
+                        return r;
+                if (type == SYNC_READY)
+                        return 0;
+                if (type == SYNC_ERROR)
+                        return err_set(err, -ECANCELED, "%s", payload);
+                if (type != SYNC_HOOKS)
+                        return err_set(err, -EPROTO, "unexpected message from container init");
+                if ((r = run_create_hooks(c, err)) < 0)
+                        return r;
+                if ((r = sync_send(c->sync[0], SYNC_HOOKS_DONE, NULL, 0)) < 0)
+                        return err_errno(err, r, "sync with container init");
+        }
+}
+
+static int write_pid_file(const char *path, pid_t pid, struct err *err)
+{
+        char buf[32];
+        int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+        int r = write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644);
+        if (r < 0)
+                return err_errno(err, r, "write pid file %s", path);
+        return 0;
+}
+
+/* runc's allowed devices: what every container needs whatever its rules say. */
+static const struct spec_device_rule default_device_rules[] = {
+        { true, 'c', -1, -1, "m" },  { true, 'b', -1, -1, "m" },   { true, 'c', 1, 3, "rwm" },
+        { true, 'c', 1, 5, "rwm" },  { true, 'c', 1, 7, "rwm" },   { true, 'c', 1, 8, "rwm" },
+        { true, 'c', 1, 9, "rwm" },  { true, 'c', 5, 0, "rwm" },   { true, 'c', 5, 1, "rwm" },
+        { true, 'c', 5, 2, "rwm" },  { true, 'c', 136, -1, "rwm" },
+};
+
+/* The resources to apply: the config's, with device access for the default devices and
+ * linux.devices appended after its own rules. *ret_rules is owned by the caller. */
+static int effective_resources(const struct spec *s, struct spec_resources *res,
+                               struct spec_device_rule **ret_rules)
+{
+        size_t n_def = ARRAY_SIZE(default_device_rules);
+        if (s->linux.has_resources)
+                *res = s->linux.resources;
+        else
+                memset(res, 0, sizeof(*res));
+        size_t n = res->n_devices + n_def + s->linux.n_devices;
+        struct spec_device_rule *rules = calloc(n, sizeof(*rules));
+        if (!rules)
+                return -ENOMEM;
+        memcpy(rules, res->devices, res->n_devices * sizeof(*rules));
+        memcpy(rules + res->n_devices, default_device_rules, sizeof(default_device_rules));
+        for (size_t i = 0; i < s->linux.n_devices; i++) {
+                const struct spec_device *d = &s->linux.devices[i];
+                rules[res->n_devices + n_def + i] = (struct spec_device_rule){
+                        .allow = true, .type = d->type == 'u' ? 'c' : d->type,
+                        .major = d->major, .minor = d->minor, .access = "rwm",
+                };
+        }
+        res->devices = rules;
+        res->n_devices = n;
+        *ret_rules = rules;
+        return 0;
+}
+
+/* The system side of create, in order; undone by create_undo on failure. */
+static int create_execute(struct create_ctx *c, struct err *err)
+{
+        const struct container_opts *o = c->o;
+        _cleanup_free_ char *cgpath = NULL;
+        int r = state_dir_create(o->root, o->id, &c->state_fd, err);
+        if (r < 0)
+                return r;
+        if (mkfifoat(c->state_fd, STATE_FIFO, 0600) < 0)
+                return err_errno(err, neg_errno(), "create exec fifo");
+        c->fifo_fd = openat(c->state_fd, STATE_FIFO, O_RDWR | O_CLOEXEC);
+        if (c->fifo_fd < 0)
+                return err_errno(err, neg_errno(), "open exec fifo");
+        if ((r = cgroup_resolve_path(c->spec->linux.cgroups_path, o->id, &cgpath, err)) < 0)
+                return r;
+        struct spec_resources res;
+        _cleanup_free_ struct spec_device_rule *rules = NULL;
+        if ((r = effective_resources(c->spec, &res, &rules)) < 0)
+                return err_errno(err, r, "device rules");
+        if ((r = cgroup_create(cgpath, &res, &c->cg, err)) < 0)
+                return r;
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->sync) < 0)
+                return err_errno(err, neg_errno(), "socketpair");
+
+        c->st.id = (char *)o->id;
+        c->st.bundle = c->bundle;
+        c->st.rootfs = c->rootfs;
+        c->st.cgroup_path = TAKE_PTR(cgpath);
+        c->st.created = now_rfc3339();
+        c->st.owner = getuid();
+        json_object *v;
+        if (json_object_object_get_ex(c->spec->json, "annotations", &v))
+                c->st.annotations = json_object_get(v);
+        if (json_object_object_get_ex(c->spec->json, "hooks", &v))
+                c->st.hooks = json_object_get(v);
+
+        if ((r = spawn_init(c, err)) < 0 || (r = drive_init(c, err)) < 0)
+                return r;
+        closep(&c->fifo_fd);
+        c->st.creating = false;
+        if ((r = state_pid_start_time(c->pid, &c->st.start_time)) < 0)
+                return err_errno(err, r, "container init vanished");
+        if ((r = state_write(c->state_fd, &c->st, err)) < 0)
+                return r;
+        if (o->pid_file && (r = write_pid_file(o->pid_file, c->pid, err)) < 0)
+                return r;
+        return 0;
+}
+
+/* Kills the init if it got that far, removes the cgroup and the state directory. */
+static void create_undo(struct create_ctx *c)
+{
+        struct err e = { 0 };
+        if (c->pid > 0) {
+                kill(c->pid, SIGKILL);
+                waitpid(c->pid, NULL, __WALL); /* ECHILD at once when it is not our child */
+        }
+        if (c->cg && cgroup_destroy(c->cg, &e) < 0)
+                log_warn("%s", e.msg);
+        if (c->state_fd >= 0 && state_dir_remove(c->o->root, c->o->id, &e) < 0)
+                log_warn("%s", e.msg);
+}
+
+/* create, keeping the init's pid for run (which waits for it). */
+static int create_container(const struct container_opts *o, pid_t *ret_pid, struct err *err)
+{
+        struct create_ctx c = { .o = o, .state_fd = -1, .fifo_fd = -1, .console_fd = -1, .sync = { -1, -1 } };
+        int r = create_plan(&c, err);
+        if (r >= 0) {
+                r = create_execute(&c, err);
+                if (r < 0)
+                        create_undo(&c);
+        }
+        if (r >= 0 && ret_pid)
+                *ret_pid = c.pid;
+        create_ctx_free(&c);
+        if (r < 0)
+                return err_wrap(err, "create %s", o->id);
+        return 0;
+}
+
+int container_create(const struct container_opts *o, struct err *err)
+{
+        return create_container(o, NULL, err);
+}
+
+static int load(const char *root, const char *id, bool lock, int *ret_fd, struct state **ret, struct err *err)
+{
+        _cleanup_close_ int fd = -1;
+        int r = state_validate_id(id, err);
+        if (r < 0)
+                return r;
+        if ((r = state_dir_open(root, id, lock, &fd, err)) < 0)
+                return r;
+        if ((r = state_read(fd, ret, err)) < 0)
+                return err_wrap(err, "container %s", id);
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static void state_freep(struct state **st)
+{
+        state_free(*st);
+}
+#define _cleanup_state_ _cleanup_(state_freep)
+
+static void run_state_hooks(const struct state *st, enum container_status status, const char *name,
+                            enum spec_hook_kind kind)
+{
+        json_object *list;
+        if (!st->hooks || !json_object_object_get_ex(st->hooks, name, &list))
+                return;
+        _cleanup_free_ char *json = state_to_json(st, status);
+        struct err e = { 0 };
+        if (json && hooks_run_json(list, kind, json, &e) < 0)
+                log_warn("%s", e.msg); /* runtime-spec: poststart/poststop failures only warn */
+}
+
+int container_start(const char *root, const char *id, struct err *err)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_state_ struct state *st = NULL;
+        int r = load(root, id, true, &fd, &st, err);
+        if (r < 0)
+                return r;
+        enum container_status status = state_status(fd, st);
+        if (status != STATUS_CREATED)
+                return err_set(err, -EINVAL, "cannot start container %s: it is %s, not created", id,
+                               state_status_name(status));
+        _cleanup_close_ int fifo = openat(fd, STATE_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fifo < 0)
+                return err_errno(err, neg_errno(), "start %s: open exec fifo", id);
+        char byte = 0;
+        if (write(fifo, &byte, 1) != 1)
+                return err_errno(err, neg_errno(), "start %s: write exec fifo", id);
+        if (unlinkat(fd, STATE_FIFO, 0) < 0)
+                return err_errno(err, neg_errno(), "start %s: remove exec fifo", id);
+        run_state_hooks(st, STATUS_RUNNING, "poststart", SPEC_HOOK_POSTSTART);
+        return 0;
+}
+
+/* Waits up to timeout_ms for a process (not necessarily our child) to die. */
+static int wait_pid_gone(const struct state *st, int timeout_ms)
+{
+        int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+        if (pidfd >= 0) {
+                struct pollfd p = { .fd = pidfd, .events = POLLIN };
+                int n = poll(&p, 1, timeout_ms);
+                close(pidfd);
+                return n > 0 ? 0 : -ETIMEDOUT;
+        }
+        for (int waited = 0; state_pid_alive(st); waited += 10) {
+                if (waited >= timeout_ms)
+                        return -ETIMEDOUT;
+                usleep(10000);
+        }
+        return 0;
+}
+
+static int signal_init(const struct state *st, int sig, struct err *err)
+{
+        int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+        if (pidfd < 0)
+                return err_errno(err, neg_errno(), "container %s: open its init %d", st->id, (int)st->pid);
+        /* the pidfd pins the process: check it is still the init we started */
+        int r = 0;
+        if (!state_pid_alive(st))
+                r = err_set(err, -ESRCH, "container %s is not running", st->id);
+        else if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+                r = err_errno(err, neg_errno(), "container %s: signal %d", st->id, sig);
+        close(pidfd);
+        return r;
+}
+
+static int kill_all(const struct state *st, int sig, struct err *err)
+{
+        struct cgroup *cg = NULL;
+        int r = cgroup_open(st->cgroup_path, &cg, err);
+        if (r >= 0)
+                r = cgroup_kill_all(cg, sig, err);
+        cgroup_free(cg);
+        return r;
+}
+
+int container_kill(const char *root, const char *id, int sig, bool all, struct err *err)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_state_ struct state *st = NULL;
+        int r = load(root, id, true, &fd, &st, err);
+        if (r < 0)
+                return r;
+        if (state_status(fd, st) == STATUS_STOPPED)
+                return err_set(err, -ESRCH, "container %s is not running", id);
+        return all ? kill_all(st, sig, err) : signal_init(st, sig, err);
+}
+
+/* Removes what a container leaves once its init is dead: cgroup, state; poststop hooks. */
+static int destroy(const char *root, const struct state *st, struct err *err)
+{
+        struct cgroup *cg = NULL;
+        int r = 0;
+        if (st->cgroup_path && cgroup_open(st->cgroup_path, &cg, err) >= 0) {
+                r = cgroup_destroy(cg, err);
+                cgroup_free(cg);
+                if (r < 0)
+                        return r;
+        }
+        run_state_hooks(st, STATUS_STOPPED, "poststop", SPEC_HOOK_POSTSTOP);
+        return state_dir_remove(root, st->id, err);
+}
+
+int container_delete(const char *root, const char *id, bool force, struct err *err)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_state_ struct state *st = NULL;
+        int r = load(root, id, true, &fd, &st, err);
+        if (r < 0) {
+                /* a state directory without a readable state.json: a create that crashed */
+                if (r != -ENOENT && force)
+                        return state_dir_remove(root, id, err);
+                return r;
+        }
+        enum container_status status = state_status(fd, st);
+        if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force)
+                return err_set(err, -EBUSY, "cannot delete container %s that is not stopped: %s", id,
+                               state_status_name(status));
+        if (status != STATUS_STOPPED) {
+                if (kill_all(st, SIGKILL, err) < 0)
+                        signal_init(st, SIGKILL, err);
+                if (wait_pid_gone(st, 10000) < 0)
+                        return err_set(err, -ETIMEDOUT, "delete %s: its init %d did not die", id, (int)st->pid);
+        }
+        r = destroy(root, st, err);
+        return r < 0 ? err_wrap(err, "delete %s", id) : 0;
+}
+
+int container_state(const char *root, const char *id, char **ret, struct err *err)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_state_ struct state *st = NULL;
+        int r = load(root, id, false, &fd, &st, err);
+        if (r < 0)
+                return r;
+        *ret = state_to_json(st, state_status(fd, st));
+        return *ret ? 0 : err_errno(err, -ENOMEM, "state");
+}
+
+int container_list(const char *root, struct container_info **ret, size_t *ret_n, struct err *err)
+{
+        *ret = NULL;
+        *ret_n = 0;
+        _cleanup_closedir_ DIR *d = opendir(root);
+        if (!d)
+                return errno == ENOENT ? 0 : err_errno(err, neg_errno(), "open runtime root %s", root);
+        struct container_info *list = NULL;
+        size_t n = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                _cleanup_close_ int fd = -1;
+                _cleanup_state_ struct state *st = NULL;
+                struct err ignored = { 0 };
+                if (de->d_name[0] == '.' || load(root, de->d_name, false, &fd, &st, &ignored) < 0)
+                        continue;
+                struct container_info *nl = realloc(list, (n + 1) * sizeof(*list));
+                if (!nl) {
+                        container_list_free(list, n);
+                        return err_errno(err, -ENOMEM, "list");
+                }
+                list = nl;
+                list[n] = (struct container_info){
+                        .id = TAKE_PTR(st->id),
+                        .pid = st->pid,
+                        .status = state_status(fd, st),
+                        .bundle = TAKE_PTR(st->bundle),
+                        .created = TAKE_PTR(st->created),
+                        .owner = st->owner,
+                };
+                n++;
+        }
+        *ret = list;
+        *ret_n = n;
+        return 0;
+}
+
+void container_list_free(struct container_info *list, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(list[i].id);
+                free(list[i].bundle);
+                free(list[i].created);
+        }
+        free(list);
+}
+
+/* Signals run forwards to the container (all but those the kernel must deliver itself). */
+static void forwarded_signals(sigset_t *set)
+{
+        sigfillset(set);
+        int keep[] = { SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS };
+        for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+                sigdelset(set, keep[i]);
+}
+
+static int exit_code_of(int status)
+{
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        if (WIFSIGNALED(status))
+                return 128 + WTERMSIG(status);
+        return 255;
+}
+
+/* Reaps children until the init exits; forwards every other signal to it. */
+static int wait_forwarding(pid_t pid, const sigset_t *set, int *ret_code, struct err *err)
+{
+        for (;;) {
+                int status;
+                pid_t w;
+                while ((w = waitpid(-1, &status, __WALL | WNOHANG)) > 0)
+                        if (w == pid) {
+                                *ret_code = exit_code_of(status);
+                                return 0;
+                        }
+                if (w < 0 && errno == ECHILD)
+                        return err_set(err, -ECHILD, "lost track of the container's init");
+                int sig;
+                if (sigwait(set, &sig) != 0)
+                        return err_errno(err, -EINTR, "sigwait");
+                if (sig != SIGCHLD)
+                        kill(pid, sig);
+        }
+}
+
+int container_run(const struct container_opts *o, bool detach, int *ret_exit_code, struct err *err)
+{
+        sigset_t set, old;
+        forwarded_signals(&set);
+        /* Block first: a signal arriving between start and the wait loop must not be lost.
+         * As subreaper the runtime also reaps an init cloned by an intermediate. */
+        if (!detach && (sigprocmask(SIG_BLOCK, &set, &old) < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) < 0))
+                return err_errno(err, neg_errno(), "run %s: prepare signals", o->id);
+        pid_t pid = 0;
+        int r = create_container(o, &pid, err);
+        if (r >= 0 && (r = container_start(o->root, o->id, err)) < 0)
+                container_delete(o->root, o->id, true, &(struct err){ 0 });
+        if (r < 0 || detach) {
+                if (!detach)
+                        sigprocmask(SIG_SETMASK, &old, NULL);
+                *ret_exit_code = r < 0 ? 1 : 0;
+                return r;
+        }
+        r = wait_forwarding(pid, &set, ret_exit_code, err);
+        struct err derr = { 0 };
+        if (container_delete(o->root, o->id, true, &derr) < 0 && r >= 0)
+                r = err_set(err, derr.code, "%s", derr.msg);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return r;
+}

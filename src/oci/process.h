@@ -1,0 +1,43 @@
+/* process.h: the container's init between clone and execve, and the small protocol it
+ * speaks with the runtime over a socketpair while it is being created. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "oci/spec.h"
+#include "util/err.h"
+
+enum sync_type {
+        SYNC_GO = 1,        /* runtime -> init: ids mapped, cgroup joined; payload: state JSON */
+        SYNC_HOOKS,         /* init -> runtime: mounts done, run prestart/createRuntime hooks */
+        SYNC_HOOKS_DONE,    /* runtime -> init */
+        SYNC_READY,         /* init -> runtime: waiting for start on the exec fifo */
+        SYNC_ERROR,         /* init -> runtime: payload is the error message */
+        SYNC_PID,           /* intermediate -> runtime: payload is the init's pid */
+};
+
+#define SYNC_PAYLOAD_MAX (256u << 10)
+
+/* Sends a message; payload may be NULL. */
+int sync_send(int fd, enum sync_type type, const void *payload, uint32_t len);
+
+/* Receives a message. *ret_payload (NUL-terminated, may be empty) is owned by the caller.
+ * -EPIPE when the peer closed the socket. */
+int sync_recv(int fd, enum sync_type *ret_type, char **ret_payload, struct err *err);
+
+struct init_ctx {
+        const struct spec *spec;
+        const char *rootfs;        /* absolute host path */
+        int sync_fd;               /* socketpair end */
+        int fifo_fd;               /* exec fifo opened O_RDWR: a read blocks until start */
+        int console_fd;            /* connected --console-socket, or -1 */
+        unsigned int preserve_fds; /* fds 3 .. 3+n-1 pass into the container */
+        bool no_pivot;
+        bool new_userns;           /* the init is in a new user namespace */
+};
+
+/* Body of the container's init. On success it execs the user's process and never
+ * returns; on failure it reports the error over sync_fd and exits. */
+_Noreturn void process_init(const struct init_ctx *ctx);
