@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "util/signals.h"
 #include "oci/container.h"
 #include "oci/spec_default.h"
@@ -20,14 +21,7 @@
 #include "util/fileutil.h"
 #include "util/log.h"
 
-struct global {
-        const char *root;
-        const char *log_path;
-        bool log_json;
-        bool debug;
-};
-
-static struct global g = { .root = STATE_DEFAULT_ROOT };
+struct cli_global g = { .root = STATE_DEFAULT_ROOT };
 
 /* Writes one line to --log (runc's text or json format), if one was given. */
 static void log_to_file(const char *level, const char *msg)
@@ -61,7 +55,7 @@ static void sink(const char *level, const char *msg)
 }
 
 /* The one place errors are printed. */
-static int fail(const char *fmt, ...)
+int fail(const char *fmt, ...)
 {
         char msg[ERR_MSG_MAX + 64];
         va_list ap;
@@ -73,12 +67,12 @@ static int fail(const char *fmt, ...)
         return 1;
 }
 
-static int check(int r, const struct err *err)
+int check(int r, const struct err *err)
 {
         return r < 0 ? fail("%s", err->msg) : 0;
 }
 
-static int parse_uint(const char *s, unsigned int *ret)
+int parse_uint(const char *s, unsigned int *ret)
 {
         char *end;
         errno = 0;
@@ -342,13 +336,13 @@ static const struct command {
         { "delete", cmd_delete, "delete a container" },
         { "list", cmd_list, "list containers" },
         { "spec", cmd_spec, "write a default config.json" },
-        { "exec", cmd_unsupported, "run a process in a container (not yet)" },
-        { "pause", cmd_unsupported, "freeze a container (not yet)" },
-        { "resume", cmd_unsupported, "thaw a container (not yet)" },
-        { "update", cmd_unsupported, "change resource limits (not yet)" },
-        { "events", cmd_unsupported, "container events and stats (not yet)" },
-        { "ps", cmd_unsupported, "processes of a container (not yet)" },
-        { "features", cmd_unsupported, "runtime features (not yet)" },
+        { "exec", cmd_exec, "run a process in a running container" },
+        { "pause", cmd_pause, "freeze every process of a container" },
+        { "resume", cmd_resume, "thaw a paused container" },
+        { "update", cmd_update, "change resource limits of a container" },
+        { "events", cmd_events, "container events and resource statistics" },
+        { "ps", cmd_ps, "processes of a container" },
+        { "features", cmd_features, "what this runtime supports (JSON)" },
         { "checkpoint", cmd_unsupported, "checkpoint a container (not yet)" },
         { "restore", cmd_unsupported, "restore a container (not yet)" },
 };
