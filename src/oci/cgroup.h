@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "oci/spec.h"
@@ -65,3 +66,69 @@ int cgroup_destroy(struct cgroup *cg, struct err *err);
 const char *cgroup_path(const struct cgroup *cg);
 
 void cgroup_free(struct cgroup *cg);
+
+/* ---- statistics (runc's `events --stats` model; absent files leave fields zero) ---- */
+
+#define CGROUP_STATS_CPUS 256
+#define CGROUP_STATS_RAW 80
+#define CGROUP_STATS_BLKIO 64
+#define CGROUP_STATS_HUGE 8
+
+struct cgroup_mem_entry {
+        uint64_t limit, usage, max, failcnt; /* limit UINT64_MAX = unlimited */
+};
+
+struct cgroup_kv {
+        char key[48];
+        uint64_t value;
+};
+
+struct cgroup_blkio_entry {
+        uint64_t major, minor;
+        char op[16];             /* "Read", "Write", "Sync", "Async", "Discard", "Total" */
+        uint64_t value;
+};
+
+struct cgroup_blkio_list {
+        struct cgroup_blkio_entry e[CGROUP_STATS_BLKIO];
+        size_t n;
+};
+
+struct cgroup_hugetlb_stat {
+        char size[16];           /* "2MB", "1GB" */
+        uint64_t usage, max, failcnt;
+};
+
+struct cgroup_stats {
+        struct {
+                uint64_t total, kernel, user;               /* nanoseconds */
+                uint64_t percpu[CGROUP_STATS_CPUS];
+                uint64_t percpu_kernel[CGROUP_STATS_CPUS];
+                uint64_t percpu_user[CGROUP_STATS_CPUS];
+                size_t n_percpu, n_percpu_kernel, n_percpu_user; /* v1 only */
+                uint64_t periods, throttled_periods, throttled_time; /* time in ns */
+        } cpu;
+        struct {
+                uint64_t cache;
+                struct cgroup_mem_entry usage, swap, kernel, kernel_tcp;
+                struct cgroup_kv raw[CGROUP_STATS_RAW]; /* memory.stat */
+                size_t n_raw;
+                uint64_t oom_kill;                      /* processes the OOM killer took */
+        } memory;
+        struct {
+                uint64_t current, limit;                /* limit 0 = unlimited */
+        } pids;
+        struct {
+                struct cgroup_blkio_list service_bytes, serviced;
+        } blkio;
+        struct cgroup_hugetlb_stat hugetlb[CGROUP_STATS_HUGE];
+        size_t n_hugetlb;
+};
+
+/* Fills *ret (zeroed first) from the cgroup's files on every hierarchy. A controller
+ * that is not there leaves its part zero; a read error of a file that exists fails. */
+int cgroup_stats(struct cgroup *cg, struct cgroup_stats *ret, struct err *err);
+
+/* How many times the OOM killer killed in this cgroup (v1 memory.oom_control
+ * "oom_kill", v2 memory.events "oom_kill"); 0 when the kernel does not say. */
+int cgroup_oom_kills(struct cgroup *cg, uint64_t *ret, struct err *err);

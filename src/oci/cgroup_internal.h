@@ -32,6 +32,8 @@ struct cgroup_ops {
         int (*freeze)(struct cgroup *cg, bool frozen, struct err *err);
         bool (*is_frozen)(struct cgroup *cg);
         int (*destroy)(struct cgroup *cg, struct err *err);
+        int (*stats)(struct cgroup *cg, struct cgroup_stats *ret, struct err *err);
+        int (*oom_kills)(struct cgroup *cg, uint64_t *ret, struct err *err);
 };
 
 struct cgroup {
@@ -88,3 +90,50 @@ void cgroup_sleep_ms(unsigned int ms);
 
 /* Common "kill what is left and wait until empty" used by both destroy implementations. */
 int cgroup_kill_and_wait(struct cgroup *cg, struct err *err);
+
+/* ---- reading statistics (cgroup_stats.c) ---- */
+
+/* A number file: "max" reads as UINT64_MAX. -ENOENT when the file is missing. */
+int cgroup_read_u64(int dirfd, const char *file, uint64_t *ret);
+
+/* The value of "key N" in a flat-keyed file (cpu.stat, memory.events, ...); -ENOENT when
+ * the file or the key is missing. */
+int cgroup_read_key(int dirfd, const char *file, const char *key, uint64_t *ret);
+
+/* Parses "key N" lines into out (at most cap); returns the count. */
+size_t cgroup_parse_kv(const char *text, struct cgroup_kv *out, size_t cap);
+
+/* Parses whitespace-separated numbers into out (at most cap); returns the count. */
+size_t cgroup_parse_u64s(const char *text, uint64_t *out, size_t cap);
+
+/* v1 blkio: "8:0 Read 4096" lines ("Total N" lines are skipped). */
+void cgroup_parse_blkio_v1(const char *text, struct cgroup_blkio_list *out);
+
+/* v2 io.stat: "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0" lines, as runc maps
+ * them: bytes to Read/Write service_bytes, ios to Read/Write serviced. */
+void cgroup_parse_io_stat(const char *text, struct cgroup_blkio_list *bytes,
+                          struct cgroup_blkio_list *ios);
+
+/* Adds each huge page size that has files in fd (v1 or v2 names) to s->hugetlb. */
+void cgroup_stats_hugetlb(int fd, bool v2, struct cgroup_stats *s);
+
+/* memory.stat of fd into s->memory.raw; a missing file leaves it empty. */
+void cgroup_stats_raw(int fd, const char *file, struct cgroup_stats *s);
+uint64_t cgroup_stats_raw_get(const struct cgroup_stats *s, const char *key);
+
+/* The host's huge page sizes as the cgroup files name them ("2MB", "1GB"). */
+size_t cgroup_hugepage_sizes(char (*out)[16], size_t cap);
+
+/* ---- cgroup v2 device control (cgroup_bpf.c) ---- */
+
+/* Builds a BPF_PROG_TYPE_CGROUP_DEVICE program from the rules (the last matching rule
+ * decides; no match allows), loads it, attaches it to cgroup_fd with BPF_F_ALLOW_MULTI,
+ * then detaches the programs that were attached there before (an update). */
+int cgroup_bpf_devices_apply(int cgroup_fd, const struct spec_device_rule *rules, size_t n,
+                             struct err *err);
+
+struct bpf_insn;
+/* The program for rules; *ret_n instructions in out (cap at least cgroup_bpf_insn_max(n)). */
+size_t cgroup_bpf_insn_max(size_t n_rules);
+size_t cgroup_bpf_devices_program(const struct spec_device_rule *rules, size_t n,
+                                  struct bpf_insn *out);

@@ -421,6 +421,30 @@ static void run_state_hooks(const struct state *st, enum container_status status
                 log_warn("%s", e.msg); /* runtime-spec: poststart/poststop failures only warn */
 }
 
+/* Wakes the init blocked on the exec fifo and waits until it has exec'd the user's
+ * process (poststart hooks run after that): the init holds the fifo open O_RDWR with
+ * CLOEXEC, so our read end sees POLLHUP once exec (or death) closed the last writer.
+ * The read end is opened before our write end so that the kernel reports that hangup. */
+static int release_init(int state_fd, struct err *err)
+{
+        _cleanup_close_ int rd = openat(state_fd, STATE_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (rd < 0)
+                return err_errno(err, neg_errno(), "open exec fifo");
+        _cleanup_close_ int wr = openat(state_fd, STATE_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (wr < 0)
+                return err_errno(err, neg_errno(), "open exec fifo");
+        char byte = 0;
+        if (write(wr, &byte, 1) != 1)
+                return err_errno(err, neg_errno(), "write exec fifo");
+        closep(&wr);
+        wr = -1;
+        struct pollfd p = { .fd = rd, .events = 0 };
+        while (poll(&p, 1, -1) < 0)
+                if (errno != EINTR)
+                        return err_errno(err, neg_errno(), "wait for the container's exec");
+        return 0;
+}
+
 int container_start(const char *root, const char *id, struct err *err)
 {
         _cleanup_close_ int fd = -1;
@@ -432,12 +456,8 @@ int container_start(const char *root, const char *id, struct err *err)
         if (status != STATUS_CREATED)
                 return err_set(err, -EINVAL, "cannot start container %s: it is %s, not created", id,
                                state_status_name(status));
-        _cleanup_close_ int fifo = openat(fd, STATE_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-        if (fifo < 0)
-                return err_errno(err, neg_errno(), "start %s: open exec fifo", id);
-        char byte = 0;
-        if (write(fifo, &byte, 1) != 1)
-                return err_errno(err, neg_errno(), "start %s: write exec fifo", id);
+        if ((r = release_init(fd, err)) < 0)
+                return err_wrap(err, "start %s", id);
         if (unlinkat(fd, STATE_FIFO, 0) < 0)
                 return err_errno(err, neg_errno(), "start %s: remove exec fifo", id);
         run_state_hooks(st, STATUS_RUNNING, "poststart", SPEC_HOOK_POSTSTART);

@@ -86,7 +86,7 @@ static int hook_run_one(const struct spec_hook *h, enum spec_hook_kind kind, con
         int status;
         int r = hook_wait(pid, h->timeout, &status);
         if (r == -ETIMEDOUT)
-                return err_set(err, r, "%s hook %s: timed out after %d s", spec_hook_kind_name(kind),
+                return err_set(err, r, "%s hook %s: did not finish within its timeout of %d s", spec_hook_kind_name(kind),
                                h->path, h->timeout);
         if (r < 0)
                 return err_errno(err, r, "%s hook %s: wait", spec_hook_kind_name(kind), h->path);

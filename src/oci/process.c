@@ -269,7 +269,9 @@ static int init_run(const struct init_ctx *ctx, struct err *err)
         if ((r = security_seccomp_compile(s->linux.seccomp, &plan, err)) < 0)
                 return r;
         _cleanup_free_ char *exe = NULL;
-        if (chdir(s->process.cwd) < 0)
+        /* as runc does, a missing cwd is created (as root, before the user switch) */
+        if (chdir(s->process.cwd) < 0 && (errno != ENOENT || mkdir_p_at(AT_FDCWD, s->process.cwd, 0755) < 0 ||
+                                          chdir(s->process.cwd) < 0))
                 r = err_errno(err, neg_errno(), "chdir to cwd %s", s->process.cwd);
         else
                 r = find_executable(&s->process, &exe, err);
@@ -321,4 +323,27 @@ _Noreturn void process_init(const struct init_ctx *ctx)
         if (r < 0 && (sync_closed || sync_send(ctx->sync_fd, SYNC_ERROR, err.msg, (uint32_t)strlen(err.msg)) < 0))
                 dprintf(STDERR_FILENO, "staple-oci: %s\n", err.msg);
         _exit(r < 0 ? 1 : 0);
+}
+
+/* --- shared with exec --- */
+
+void process_reset_signals(void)
+{
+        reset_signals();
+}
+
+int process_setup_terminal(const struct init_ctx *ctx, struct err *err)
+{
+        return setup_terminal(ctx, err);
+}
+
+int process_find_executable(const struct spec_process *p, char **ret, struct err *err)
+{
+        return find_executable(p, ret, err);
+}
+
+int process_finish_and_exec(const struct init_ctx *ctx, const char *exe, struct seccomp_plan *plan,
+                            struct err *err)
+{
+        return finish_and_exec(ctx, exe, plan, err);
 }

@@ -41,3 +41,21 @@ struct init_ctx {
 /* Body of the container's init. On success it execs the user's process and never
  * returns; on failure it reports the error over sync_fd and exits. */
 _Noreturn void process_init(const struct init_ctx *ctx);
+
+/* --- shared with exec --- */
+struct seccomp_plan;
+
+/* Default dispositions for every signal and an empty signal mask. */
+void process_reset_signals(void);
+
+/* A pty opened in the caller's /dev: the master goes to ctx->console_fd, the slave becomes
+ * stdio and the controlling terminal (the caller must lead a session). */
+int process_setup_terminal(const struct init_ctx *ctx, struct err *err);
+
+/* p->args[0] resolved as execvp would with the process's PATH; *ret owned by the caller. */
+int process_find_executable(const struct spec_process *p, char **ret, struct err *err);
+
+/* seccomp, user and capabilities, cwd, no_new_privs, fds closed past the preserved ones,
+ * then execve. Returns only on failure. */
+int process_finish_and_exec(const struct init_ctx *ctx, const char *exe, struct seccomp_plan *plan,
+                            struct err *err);
