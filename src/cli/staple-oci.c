@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "util/signals.h"
 #include "oci/container.h"
+#include "oci/selfexe.h"
 #include "oci/spec_default.h"
 #include "util/cleanup.h"
 #include "util/fileutil.h"
@@ -404,6 +405,13 @@ int main(int argc, char **argv)
         int i = parse_global(argc, argv);
         if (i < 0)
                 return 1;
+        /* exec enters a container that already runs untrusted code: do it from a sealed
+         * copy of ourselves (CVE-2019-5736). create's init runs before any such code. */
+        if (!strcmp(argv[i], "exec") && !selfexe_is_sealed()) {
+                struct err err = { 0 };
+                selfexe_reexec_sealed(argv, &err);
+                return fail("%s", err.msg);
+        }
         for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
                 if (!strcmp(argv[i], commands[k].name))
                         return commands[k].fn(argc - i, argv + i);
