@@ -21,6 +21,7 @@
 #include "oci/hooks.h"
 #include "oci/namespaces.h"
 #include "oci/process.h"
+#include "oci/security.h"
 #include "oci/spec.h"
 #include "util/cleanup.h"
 #include "util/fileutil.h"
@@ -116,6 +117,8 @@ static int create_plan(struct create_ctx *c, struct err *err)
                 return err_errno(err, neg_errno(), "rootfs %s", root);
         if (!S_ISDIR(st.st_mode))
                 return err_set(err, -ENOTDIR, "rootfs %s: not a directory", root);
+        if ((r = security_check_lsm(c->spec, err)) < 0)
+                return r;
         if (c->spec->process.terminal && !o->console_socket)
                 return err_set(err, -EINVAL, "process.terminal is true: --console-socket is required");
         for (unsigned int i = 0; i < o->preserve_fds; i++)

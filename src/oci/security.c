@@ -541,3 +541,37 @@ int security_seccomp_load(struct seccomp_plan *plan, int *ret_notify_fd, struct 
                 close(fd);
         return 0;
 }
+
+static bool lsm_enabled(const char *name)
+{
+        _cleanup_free_ char *list = NULL;
+        if (read_file_at(AT_FDCWD, "/sys/kernel/security/lsm", &list, NULL) < 0) {
+                /* securityfs not mounted: ask each LSM's own interface */
+                if (!strcmp(name, "selinux"))
+                        return access("/sys/fs/selinux/enforce", F_OK) == 0;
+                return read_file_at(AT_FDCWD, "/sys/module/apparmor/parameters/enabled", &list, NULL) >= 0 &&
+                       list[0] == 'Y';
+        }
+        for (char *save = NULL, *t = strtok_r(list, ",\n", &save); t; t = strtok_r(NULL, ",\n", &save))
+                if (!strcmp(t, name))
+                        return true;
+        return false;
+}
+
+int security_check_lsm(const struct spec *s, struct err *err)
+{
+        const char *apparmor = s->process.apparmor_profile;
+        const char *selinux = s->process.selinux_label ? s->process.selinux_label : s->linux.mount_label;
+        if (apparmor && *apparmor) {
+                if (!lsm_enabled("apparmor"))
+                        return err_set(err, -EOPNOTSUPP,
+                                       "process.apparmorProfile \"%s\": AppArmor is not enabled on this host", apparmor);
+                return err_set(err, -EOPNOTSUPP, "process.apparmorProfile: applying AppArmor profiles is not supported yet");
+        }
+        if (selinux && *selinux) {
+                if (!lsm_enabled("selinux"))
+                        return err_set(err, -EOPNOTSUPP, "SELinux label \"%s\": SELinux is not enabled on this host", selinux);
+                return err_set(err, -EOPNOTSUPP, "SELinux labels are not supported yet");
+        }
+        return 0;
+}

@@ -35,3 +35,8 @@ int security_seccomp_compile(const struct spec_seccomp *sc, struct seccomp_plan 
 int security_seccomp_load(struct seccomp_plan *plan, int *ret_notify_fd, struct err *err);
 
 void security_seccomp_free(struct seccomp_plan *plan);
+
+/* Refuses process.apparmorProfile / selinuxLabel (and linux.mountLabel) on a host whose
+ * kernel has no such LSM enabled, rather than silently running unconfined. Applying a
+ * profile on hosts that have one is not implemented yet and is refused the same way. */
+int security_check_lsm(const struct spec *s, struct err *err);
