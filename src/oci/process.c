@@ -292,23 +292,25 @@ static int init_run(const struct init_ctx *ctx, struct err *err)
 
 static int cmp_int(const void *a, const void *b)
 {
-        return *(const int *)a - *(const int *)b;
+        int x = *(const int *)a, y = *(const int *)b;
+        return (x > y) - (x < y);
 }
 
 /* Drops every fd the runtime had open but the init does not need: the state directory
  * (its lock must not outlive create), cgroup directories, the bundle. */
 static void close_inherited_fds(const struct init_ctx *ctx)
 {
-        int keep[] = { ctx->sync_fd, ctx->fifo_fd, ctx->console_fd, 2 + (int)ctx->preserve_fds, INT32_MAX };
+        int keep[] = { ctx->sync_fd, ctx->fifo_fd, ctx->console_fd };
         qsort(keep, ARRAY_SIZE(keep), sizeof(int), cmp_int);
-        int from = 3 + (int)ctx->preserve_fds;
+        unsigned int from = 3 + ctx->preserve_fds;
         for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
-                if (keep[i] < from)
+                if (keep[i] < 0 || (unsigned int)keep[i] < from)
                         continue;
-                if (keep[i] > from)
-                        syscall(SYS_close_range, (unsigned)from, (unsigned)keep[i] - 1, 0);
-                from = keep[i] + 1;
+                if ((unsigned int)keep[i] > from)
+                        syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0);
+                from = (unsigned int)keep[i] + 1;
         }
+        syscall(SYS_close_range, from, ~0U, 0);
 }
 
 _Noreturn void process_init(const struct init_ctx *ctx)
