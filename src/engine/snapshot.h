@@ -1,0 +1,15 @@
+/* snapshot.h: a container's root filesystem: an overlayfs mount whose lowerdirs are the
+ * image's unpacked layers and whose upper and work dirs are the container's own, with a
+ * copying fallback where overlayfs is not available. */
+#pragma once
+
+#include <stddef.h>
+
+#include "util/err.h"
+
+/* Builds dir/rootfs from the layers (base first). dir is created; its upper/ and work/
+ * hold the container's changes. */
+int snapshot_create(const char *dir, char *const *layer_dirs, size_t n, struct err *err);
+
+/* Unmounts dir/rootfs and removes dir. Missing is fine. */
+int snapshot_remove(const char *dir, struct err *err);
