@@ -246,7 +246,11 @@ int cgroup_pids(struct cgroup *cg, pid_t **ret, size_t *ret_n, struct err *err)
 
 int cgroup_kill_all(struct cgroup *cg, int sig, struct err *err)
 {
-        return cg->ops->kill_all(cg, sig, err);
+        int r = cg->ops->kill_all(cg, sig, err);
+        /* a frozen task dies of SIGKILL only once thawed (v1 freezer; a paused container) */
+        if (r >= 0 && sig == SIGKILL && cg->ops->is_frozen(cg))
+                r = cg->ops->freeze(cg, false, err);
+        return r;
 }
 
 int cgroup_freeze(struct cgroup *cg, bool frozen, struct err *err)

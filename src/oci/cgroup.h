@@ -49,7 +49,8 @@ int cgroup_update(struct cgroup *cg, const struct spec_resources *res, struct er
 /* The pids in the cgroup (cgroup.procs). *ret is owned by the caller (free). */
 int cgroup_pids(struct cgroup *cg, pid_t **ret, size_t *ret_n, struct err *err);
 
-/* Sends sig to every process in the cgroup. */
+/* Sends sig to every process in the cgroup; after SIGKILL a frozen cgroup is thawed so
+ * the kill lands. */
 int cgroup_kill_all(struct cgroup *cg, int sig, struct err *err);
 
 /* Freezes (true) or thaws (false) the cgroup and waits until the kernel says it is so. */
@@ -125,8 +126,9 @@ struct cgroup_stats {
         size_t n_hugetlb;
 };
 
-/* Fills *ret (zeroed first) from the cgroup's files on every hierarchy. A controller
- * that is not there leaves its part zero; a read error of a file that exists fails. */
+/* Fills *ret (zeroed first) from the cgroup's files on every hierarchy. Statistics are
+ * best effort: a controller or file that is not there leaves its part zero. Fails only
+ * when the cgroup itself cannot be opened. */
 int cgroup_stats(struct cgroup *cg, struct cgroup_stats *ret, struct err *err);
 
 /* How many times the OOM killer killed in this cgroup (v1 memory.oom_control

@@ -1,5 +1,6 @@
-/* cgroup_internal.h: what cgroup.c shares with cgroup_v1.c and cgroup_v2.c. Only the
- * three cgroup files include this; everyone else uses cgroup.h. */
+/* cgroup_internal.h: what cgroup.c shares with cgroup_v1.c, cgroup_v2.c, cgroup_stats.c
+ * and cgroup_bpf.c. Only those (and the cgroup unit test) include this; everyone else
+ * uses cgroup.h. */
 #pragma once
 
 #include <stdbool.h>

@@ -165,16 +165,17 @@ void cgroup_parse_io_stat(const char *text, struct cgroup_blkio_list *bytes,
 /* "hugepages-2048kB" -> "2MB" (the kernel's own naming in hugetlb.<size>.*). */
 static bool hugepage_name(const char *dname, char *out, size_t cap)
 {
-        unsigned long long kb;
-        if (sscanf(dname, "hugepages-%llukB", &kb) != 1)
+        static const char *const units[] = { "KB", "MB", "GB" };
+        unsigned long long v;
+        if (sscanf(dname, "hugepages-%llukB", &v) != 1)
                 return false;
-        if (kb >= 1024 * 1024)
-                snprintf(out, cap, "%lluGB", kb / (1024 * 1024));
-        else if (kb >= 1024)
-                snprintf(out, cap, "%lluMB", kb / 1024);
-        else
-                snprintf(out, cap, "%lluKB", kb);
-        return true;
+        size_t u = 0;
+        while (u + 1 < ARRAY_SIZE(units) && v >= 1024 && v % 1024 == 0) {
+                v /= 1024;
+                u++;
+        }
+        int n = snprintf(out, cap, "%llu%s", v, units[u]);
+        return n > 0 && (size_t)n < cap;
 }
 
 size_t cgroup_hugepage_sizes(char (*out)[16], size_t cap)

@@ -302,6 +302,24 @@ static int v1_apply_devices(struct cgroup *cg, const struct spec_resources *res,
         return r;
 }
 
+/* blkio.weight went with CFQ; BFQ has blkio.bfq.weight, same 10..1000 scale. */
+static int v1_plan_blkio(struct cgroup *cg, const struct spec_resources *res, struct v1_plan *pl,
+                         struct err *err)
+{
+        static const char *const files[] = { "blkio.weight", "blkio.bfq.weight" };
+        if (!res->has_blkio_weight)
+                return 0;
+        struct cgroup_hier *h = v1_find(cg, "blkio");
+        _cleanup_close_ int fd = h ? cgroup_open_leaf(cg, h) : -EBADF;
+        for (size_t i = 0; fd >= 0 && i < ARRAY_SIZE(files); i++)
+                if (faccessat(fd, files[i], F_OK, 0) == 0) {
+                        plan_addf(pl, "blkio", files[i], "%" PRIu64, res->blkio_weight);
+                        return 0;
+                }
+        return err_set(err, -ENOTSUP, "blockIO.weight: this kernel has neither blkio.weight nor "
+                       "blkio.bfq.weight");
+}
+
 static int v1_update(struct cgroup *cg, const struct spec_resources *res, struct err *err)
 {
         if (res->n_unified > 0)
@@ -311,6 +329,8 @@ static int v1_update(struct cgroup *cg, const struct spec_resources *res, struct
         if (r < 0)
                 return r;
         v1_plan_cpu(res, &pl);
+        if ((r = v1_plan_blkio(cg, res, &pl, err)) < 0)
+                return r;
         for (size_t i = 0; i < pl.n; i++) {
                 r = v1_write_ctrl(cg, pl.s[i].ctrl, pl.s[i].file, pl.s[i].value, err);
                 if (r < 0)
@@ -415,6 +435,104 @@ static int v1_destroy(struct cgroup *cg, struct err *err)
         return first;
 }
 
+/* The container's directory in the hierarchy holding ctrl; -ENOENT when none does. */
+static int v1_leaf_of(struct cgroup *cg, const char *ctrl)
+{
+        struct cgroup_hier *h = v1_find(cg, ctrl);
+        return h ? cgroup_open_leaf(cg, h) : -ENOENT;
+}
+
+static void v1_stats_cpu(struct cgroup *cg, struct cgroup_stats *s)
+{
+        _cleanup_close_ int acct = v1_leaf_of(cg, "cpuacct");
+        if (acct >= 0) {
+                _cleanup_free_ char *pc = NULL, *pu = NULL, *pk = NULL;
+                (void)cgroup_read_u64(acct, "cpuacct.usage", &s->cpu.total);
+                (void)cgroup_read_u64(acct, "cpuacct.usage_user", &s->cpu.user);
+                (void)cgroup_read_u64(acct, "cpuacct.usage_sys", &s->cpu.kernel);
+                if (cgroup_read(acct, "cpuacct.usage_percpu", &pc) >= 0)
+                        s->cpu.n_percpu = cgroup_parse_u64s(pc, s->cpu.percpu, CGROUP_STATS_CPUS);
+                if (cgroup_read(acct, "cpuacct.usage_percpu_user", &pu) >= 0)
+                        s->cpu.n_percpu_user = cgroup_parse_u64s(pu, s->cpu.percpu_user,
+                                                                 CGROUP_STATS_CPUS);
+                if (cgroup_read(acct, "cpuacct.usage_percpu_sys", &pk) >= 0)
+                        s->cpu.n_percpu_kernel = cgroup_parse_u64s(pk, s->cpu.percpu_kernel,
+                                                                   CGROUP_STATS_CPUS);
+        }
+        _cleanup_close_ int cpu = v1_leaf_of(cg, "cpu");
+        if (cpu >= 0) {
+                (void)cgroup_read_key(cpu, "cpu.stat", "nr_periods", &s->cpu.periods);
+                (void)cgroup_read_key(cpu, "cpu.stat", "nr_throttled", &s->cpu.throttled_periods);
+                (void)cgroup_read_key(cpu, "cpu.stat", "throttled_time", &s->cpu.throttled_time);
+        }
+}
+
+/* prefix "memory", "memory.memsw", "memory.kmem" or "memory.kmem.tcp". */
+static void v1_mem_entry(int fd, const char *prefix, struct cgroup_mem_entry *e)
+{
+        static const char *const suffix[] = { "limit_in_bytes", "usage_in_bytes",
+                                              "max_usage_in_bytes", "failcnt" };
+        uint64_t *dst[] = { &e->limit, &e->usage, &e->max, &e->failcnt };
+        for (size_t i = 0; i < ARRAY_SIZE(suffix); i++) {
+                char f[64];
+                snprintf(f, sizeof(f), "%s.%s", prefix, suffix[i]);
+                (void)cgroup_read_u64(fd, f, dst[i]);
+        }
+}
+
+static int v1_stats(struct cgroup *cg, struct cgroup_stats *s, struct err *err)
+{
+        _cleanup_close_ int mem = v1_leaf_of(cg, "memory");
+        if (mem < 0 && mem != -ENOENT)
+                return err_errno(err, mem, "open memory cgroup %s", cg->path);
+        if (mem >= 0) {
+                v1_mem_entry(mem, "memory", &s->memory.usage);
+                v1_mem_entry(mem, "memory.memsw", &s->memory.swap);
+                v1_mem_entry(mem, "memory.kmem", &s->memory.kernel);
+                v1_mem_entry(mem, "memory.kmem.tcp", &s->memory.kernel_tcp);
+                cgroup_stats_raw(mem, "memory.stat", s);
+                s->memory.cache = cgroup_stats_raw_get(s, "cache");
+                (void)cgroup_read_key(mem, "memory.oom_control", "oom_kill", &s->memory.oom_kill);
+        }
+        v1_stats_cpu(cg, s);
+        _cleanup_close_ int pids = v1_leaf_of(cg, "pids");
+        if (pids >= 0) {
+                (void)cgroup_read_u64(pids, "pids.current", &s->pids.current);
+                if (cgroup_read_u64(pids, "pids.max", &s->pids.limit) >= 0 &&
+                    s->pids.limit == UINT64_MAX)
+                        s->pids.limit = 0;
+        }
+        _cleanup_close_ int blk = v1_leaf_of(cg, "blkio");
+        _cleanup_free_ char *bytes = NULL, *ios = NULL;
+        if (blk >= 0 && cgroup_read(blk, "blkio.throttle.io_service_bytes_recursive", &bytes) >= 0)
+                cgroup_parse_blkio_v1(bytes, &s->blkio.service_bytes);
+        if (blk >= 0 && cgroup_read(blk, "blkio.throttle.io_serviced_recursive", &ios) >= 0)
+                cgroup_parse_blkio_v1(ios, &s->blkio.serviced);
+        _cleanup_close_ int huge = v1_leaf_of(cg, "hugetlb");
+        if (huge >= 0)
+                cgroup_stats_hugetlb(huge, false, s);
+        /* hybrid: hugetlb may live on the cgroup2 at /sys/fs/cgroup/unified */
+        for (size_t i = 0; i < cg->n_hier && s->n_hugetlb == 0; i++) {
+                if (!cg->hier[i].is_v2)
+                        continue;
+                _cleanup_close_ int fd = cgroup_open_leaf(cg, &cg->hier[i]);
+                if (fd >= 0)
+                        cgroup_stats_hugetlb(fd, true, s);
+        }
+        return 0;
+}
+
+static int v1_oom_kills(struct cgroup *cg, uint64_t *ret, struct err *err)
+{
+        _cleanup_close_ int mem = v1_leaf_of(cg, "memory");
+        if (mem == -ENOENT)
+                return 0;
+        if (mem < 0)
+                return err_errno(err, mem, "open memory cgroup %s", cg->path);
+        int r = cgroup_read_key(mem, "memory.oom_control", "oom_kill", ret);
+        return r < 0 && r != -ENOENT ? err_errno(err, r, "read memory.oom_control") : 0;
+}
+
 const struct cgroup_ops cgroup_v1_ops = {
         .init = v1_init,
         .create = v1_create,
@@ -425,4 +543,6 @@ const struct cgroup_ops cgroup_v1_ops = {
         .freeze = v1_freeze,
         .is_frozen = v1_is_frozen,
         .destroy = v1_destroy,
+        .stats = v1_stats,
+        .oom_kills = v1_oom_kills,
 };

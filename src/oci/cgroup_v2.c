@@ -196,6 +196,27 @@ static int v2_plan_cpu(struct cgroup *cg, const struct spec_resources *res, stru
         return 0;
 }
 
+/* io.bfq.weight shares blkio's 10..1000 scale; io.weight (1..10000) is converted as
+ * runc does. */
+static int v2_plan_io(struct cgroup *cg, const struct spec_resources *res, struct v2_plan *pl,
+                      struct err *err)
+{
+        if (!res->has_blkio_weight)
+                return 0;
+        _cleanup_close_ int fd = cgroup_open_leaf(cg, &cg->hier[0]);
+        if (fd >= 0 && faccessat(fd, "io.bfq.weight", F_OK, 0) == 0) {
+                plan_addf(pl, "io.bfq.weight", "%" PRIu64, res->blkio_weight);
+                return 0;
+        }
+        if (fd >= 0 && faccessat(fd, "io.weight", F_OK, 0) == 0) {
+                plan_addf(pl, "io.weight", "default %" PRIu64,
+                          1 + (res->blkio_weight - 10) * 9999 / 990);
+                return 0;
+        }
+        return err_set(err, -ENOTSUP, "blockIO.weight: this kernel has neither io.bfq.weight nor "
+                       "io.weight");
+}
+
 static int v2_check_unified(const struct spec_resources *res, struct err *err)
 {
         for (size_t i = 0; i < res->n_unified; i++) {
@@ -222,7 +243,7 @@ static int v2_plan(struct cgroup *cg, const struct spec_resources *res, struct v
                 plan_bytes(pl, "memory.low", res->memory_reservation);
         /* memory.swappiness and oom_control have no v2 file; runc ignores them too */
         int r = v2_plan_cpu(cg, res, pl, err);
-        if (r < 0)
+        if (r < 0 || (r = v2_plan_io(cg, res, pl, err)) < 0)
                 return r;
         if (res->has_pids_limit) {
                 if (res->pids_limit > 0)
@@ -230,7 +251,7 @@ static int v2_plan(struct cgroup *cg, const struct spec_resources *res, struct v
                 else
                         plan_adds(pl, "pids.max", "max");
         }
-        /* device rules: enforced by an eBPF program that is not written yet */
+        /* device rules: a BPF program, built and attached by v2_update (cgroup_bpf.c) */
         return v2_check_unified(res, err);
 }
 
@@ -253,6 +274,8 @@ static int v2_update(struct cgroup *cg, const struct spec_resources *res, struct
                 if (r < 0)
                         return r;
         }
+        if (res->n_devices > 0)
+                return cgroup_bpf_devices_apply(fd, res->devices, res->n_devices, err);
         return 0;
 }
 
@@ -344,6 +367,77 @@ static int v2_destroy(struct cgroup *cg, struct err *err)
         return cgroup_hier_rmdir(cg, &cg->hier[0], -1, err);
 }
 
+static uint64_t usec_to_ns(uint64_t us)
+{
+        return us > UINT64_MAX / 1000 ? UINT64_MAX : us * 1000;
+}
+
+static void v2_stats_cpu(int fd, struct cgroup_stats *s)
+{
+        uint64_t v;
+        if (cgroup_read_key(fd, "cpu.stat", "usage_usec", &v) >= 0)
+                s->cpu.total = usec_to_ns(v);
+        if (cgroup_read_key(fd, "cpu.stat", "user_usec", &v) >= 0)
+                s->cpu.user = usec_to_ns(v);
+        if (cgroup_read_key(fd, "cpu.stat", "system_usec", &v) >= 0)
+                s->cpu.kernel = usec_to_ns(v);
+        (void)cgroup_read_key(fd, "cpu.stat", "nr_periods", &s->cpu.periods);
+        (void)cgroup_read_key(fd, "cpu.stat", "nr_throttled", &s->cpu.throttled_periods);
+        if (cgroup_read_key(fd, "cpu.stat", "throttled_usec", &v) >= 0)
+                s->cpu.throttled_time = usec_to_ns(v);
+}
+
+static uint64_t add_limit(uint64_t a, uint64_t b)
+{
+        return a == UINT64_MAX || b == UINT64_MAX || a + b < a ? UINT64_MAX : a + b;
+}
+
+/* v2 swap counts swap alone; report memory+swap, as v1's memsw and runc do. */
+static void v2_stats_memory(int fd, struct cgroup_stats *s)
+{
+        struct cgroup_mem_entry *u = &s->memory.usage, *w = &s->memory.swap;
+        (void)cgroup_read_u64(fd, "memory.current", &u->usage);
+        (void)cgroup_read_u64(fd, "memory.max", &u->limit);
+        (void)cgroup_read_u64(fd, "memory.peak", &u->max);
+        (void)cgroup_read_key(fd, "memory.events", "max", &u->failcnt);
+        (void)cgroup_read_key(fd, "memory.events", "oom_kill", &s->memory.oom_kill);
+        if (cgroup_read_u64(fd, "memory.swap.current", &w->usage) >= 0) {
+                w->usage += u->usage;
+                (void)cgroup_read_u64(fd, "memory.swap.max", &w->limit);
+                w->limit = add_limit(w->limit, u->limit);
+                (void)cgroup_read_u64(fd, "memory.swap.peak", &w->max);
+                (void)cgroup_read_key(fd, "memory.swap.events", "max", &w->failcnt);
+        }
+        cgroup_stats_raw(fd, "memory.stat", s);
+        s->memory.cache = cgroup_stats_raw_get(s, "file");
+}
+
+static int v2_stats(struct cgroup *cg, struct cgroup_stats *s, struct err *err)
+{
+        _cleanup_close_ int fd = v2_leaf(cg, err);
+        if (fd < 0)
+                return fd;
+        v2_stats_cpu(fd, s);
+        v2_stats_memory(fd, s);
+        (void)cgroup_read_u64(fd, "pids.current", &s->pids.current);
+        if (cgroup_read_u64(fd, "pids.max", &s->pids.limit) >= 0 && s->pids.limit == UINT64_MAX)
+                s->pids.limit = 0;
+        _cleanup_free_ char *io = NULL;
+        if (cgroup_read(fd, "io.stat", &io) >= 0)
+                cgroup_parse_io_stat(io, &s->blkio.service_bytes, &s->blkio.serviced);
+        cgroup_stats_hugetlb(fd, true, s);
+        return 0;
+}
+
+static int v2_oom_kills(struct cgroup *cg, uint64_t *ret, struct err *err)
+{
+        _cleanup_close_ int fd = v2_leaf(cg, err);
+        if (fd < 0)
+                return fd;
+        int r = cgroup_read_key(fd, "memory.events", "oom_kill", ret);
+        return r < 0 && r != -ENOENT ? err_errno(err, r, "read memory.events") : 0;
+}
+
 const struct cgroup_ops cgroup_v2_ops = {
         .init = v2_init,
         .create = v2_create,
@@ -354,4 +448,6 @@ const struct cgroup_ops cgroup_v2_ops = {
         .freeze = v2_freeze,
         .is_frozen = v2_is_frozen,
         .destroy = v2_destroy,
+        .stats = v2_stats,
+        .oom_kills = v2_oom_kills,
 };

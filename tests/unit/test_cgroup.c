@@ -2,6 +2,7 @@
  * pure v2 under tools/cgv2-vm). Every cgroup lives below /staple-test-unit and is
  * removed by the fixture's teardown, also when a test fails. */
 #include <criterion/criterion.h>
+#include <json-c/json.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -18,6 +19,8 @@
 #include <unistd.h>
 
 #include "oci/cgroup.h"
+#include "oci/cgroup_internal.h"
+#include "oci/manage.h"
 #include "util/cleanup.h"
 #include "util/fileutil.h"
 
@@ -213,19 +216,26 @@ static int fork_many(void *arg)
         return n;
 }
 
-Test(cgroup, pids_limit_is_enforced)
+/* Runs fn in a child placed in the test's cgroup; its wait status. */
+static int run_inside(int (*fn)(void *))
 {
-        set_path("pids");
-        struct spec_resources res = { .has_pids_limit = true, .pids_limit = 5 };
-        create_or_fail(&res);
         int go;
-        pid_t pid = spawn(fork_many, NULL, &go);
+        pid_t pid = spawn(fn, NULL, &go);
         struct err err = { 0 };
         cr_assert_eq(cgroup_enter(g_cg, pid, &err), 0, "%s", err.msg);
         release(go);
         int status;
         cr_assert_eq(waitpid(pid, &status, 0), pid);
         g_n_children = 0;
+        return status;
+}
+
+Test(cgroup, pids_limit_is_enforced)
+{
+        set_path("pids");
+        struct spec_resources res = { .has_pids_limit = true, .pids_limit = 5 };
+        create_or_fail(&res);
+        int status = run_inside(fork_many);
         cr_assert(WIFEXITED(status));
         cr_expect_eq(WEXITSTATUS(status), 4, "forked %d times under pids.max=5 (itself + 4)",
                      WEXITSTATUS(status));
@@ -392,6 +402,31 @@ Test(cgroup, unified)
         cr_expect(strstr(err.msg, "bad file name") != NULL, "%s", err.msg);
 }
 
+/* 0 when /dev/null opens and /dev/zero fails with EPERM (the device cgroup's answer). */
+static int open_null_not_zero(void *arg)
+{
+        int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return 1;
+        close(fd);
+        fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+        return fd < 0 && errno == EPERM ? 0 : 2;
+}
+
+/* 0 when /dev/zero opens for reading only and /dev/null no longer opens. */
+static int open_zero_read_only(void *arg)
+{
+        int fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return 1;
+        close(fd);
+        fd = open("/dev/zero", O_RDWR | O_CLOEXEC);
+        if (fd >= 0 || errno != EPERM)
+                return 2;
+        fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        return fd < 0 && errno == EPERM ? 0 : 3;
+}
+
 Test(cgroup, devices)
 {
         set_path("devices");
@@ -401,11 +436,24 @@ Test(cgroup, devices)
                 { .allow = true, .type = 'c', .major = 136, .minor = -1, .access = "rw" },
         };
         struct spec_resources res = { .devices = rules, .n_devices = 3 };
-        create_or_fail(&res); /* v2: no rules yet (eBPF), but no failure either */
+        create_or_fail(&res); /* v2: an eBPF program */
         if (is_v1()) {
                 _cleanup_free_ char *list = read_ctl("/devices", "devices.list");
                 cr_expect_str_eq(list, "c 1:3 rwm");
         }
+        /* the real effect, on either version: /dev/null opens, /dev/zero does not */
+        int status = run_inside(open_null_not_zero);
+        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+        /* an update replaces the program (v2) instead of stacking a second one */
+        struct spec_device_rule allow_zero[] = {
+                { .allow = false, .type = 'a', .major = -1, .minor = -1, .access = "rwm" },
+                { .allow = true, .type = 'c', .major = 1, .minor = 5, .access = "r" },
+        };
+        struct spec_resources upd = { .devices = allow_zero, .n_devices = 2 };
+        struct err err = { 0 };
+        cr_assert_eq(cgroup_update(g_cg, &upd, &err), 0, "%s", err.msg);
+        status = run_inside(open_zero_read_only);
+        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
 }
 
 Test(cgroup, resolve_path)
@@ -501,4 +549,134 @@ Test(cgroup, own_cgroup_is_refused)
         struct err err = { 0 };
         cr_assert_eq(cgroup_open(own, &cg, &err), -EPERM, "%s was accepted", own);
         cr_expect(strstr(err.msg, "inside the runtime's own cgroup") != NULL, "%s", err.msg);
+}
+
+/* Touches 8 MiB, then sleeps: something for the memory statistics to count. */
+static int use_memory(void *arg)
+{
+        size_t len = 8u << 20;
+        char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+                return 1;
+        for (size_t off = 0; off < len; off += 4096)
+                p[off] = 1;
+        for (;;)
+                pause();
+        return 0;
+}
+
+Test(cgroup, stats_count_a_process)
+{
+        set_path("stats");
+        struct spec_resources res = {
+                .has_memory_limit = true, .memory_limit = 64 << 20,
+                .has_pids_limit = true, .pids_limit = 10,
+        };
+        create_or_fail(&res);
+        int go;
+        pid_t pid = spawn(use_memory, NULL, &go);
+        struct err err = { 0 };
+        cr_assert_eq(cgroup_enter(g_cg, pid, &err), 0, "%s", err.msg);
+        release(go);
+        _cleanup_free_ struct cgroup_stats *st = malloc(sizeof(*st));
+        cr_assert(st);
+        for (int i = 0; i < 100; i++) { /* until the child has touched its pages */
+                cr_assert_eq(cgroup_stats(g_cg, st, &err), 0, "%s", err.msg);
+                if (st->memory.usage.usage >= (8u << 20))
+                        break;
+                cgroup_sleep_ms(20);
+        }
+        cr_expect_geq(st->memory.usage.usage, 8u << 20);
+        cr_expect_eq(st->memory.usage.limit, 64u << 20);
+        cr_expect_gt(st->memory.n_raw, 0);
+        cr_expect_eq(st->pids.current, 1);
+        cr_expect_eq(st->pids.limit, 10);
+        cr_expect_gt(st->cpu.total, 0);
+        uint64_t ooms = 99;
+        cr_assert_eq(cgroup_oom_kills(g_cg, &ooms, &err), 0, "%s", err.msg);
+        cr_expect_eq(ooms, 0);
+        _cleanup_free_ char *json = container_stats_event_json("c1", st);
+        cr_assert(json);
+        json_object *o = json_tokener_parse(json);
+        cr_assert(o, "%s", json);
+        json_object *d, *m, *u, *v;
+        cr_assert(json_object_object_get_ex(o, "data", &d));
+        cr_assert(json_object_object_get_ex(d, "memory", &m));
+        cr_assert(json_object_object_get_ex(m, "usage", &u));
+        cr_assert(json_object_object_get_ex(u, "usage", &v));
+        cr_expect_eq(json_object_get_uint64(v), st->memory.usage.usage);
+        cr_expect(json_object_object_get_ex(d, "pids", &v));
+        cr_expect(json_object_object_get_ex(d, "cpu", &v));
+        json_object_put(o);
+}
+
+Test(cgroup_parse, flat_keyed_and_lists)
+{
+        struct cgroup_kv kv[4];
+        size_t n = cgroup_parse_kv("cache 10\nrss 20\nbad\nswap 0\n", kv, 4);
+        cr_assert_eq(n, 3);
+        cr_expect_str_eq(kv[1].key, "rss");
+        cr_expect_eq(kv[1].value, 20);
+        uint64_t v[4];
+        cr_assert_eq(cgroup_parse_u64s("5 6 7 \n", v, 4), 3);
+        cr_expect_eq(v[2], 7);
+        struct cgroup_blkio_list l = { .n = 0 };
+        cgroup_parse_blkio_v1("8:0 Read 4096\n8:0 Write 512\nTotal 4608\n", &l);
+        cr_assert_eq(l.n, 2);
+        cr_expect_eq(l.e[1].major, 8);
+        cr_expect_str_eq(l.e[1].op, "Write");
+        cr_expect_eq(l.e[1].value, 512);
+        struct cgroup_blkio_list bytes = { .n = 0 }, ios = { .n = 0 };
+        cgroup_parse_io_stat("259:0 rbytes=100 wbytes=200 rios=3 wios=4 dbytes=0 dios=0\n",
+                             &bytes, &ios);
+        cr_assert_eq(bytes.n, 2);
+        cr_assert_eq(ios.n, 2);
+        cr_expect_eq(bytes.e[0].major, 259);
+        cr_expect_str_eq(bytes.e[1].op, "Write");
+        cr_expect_eq(bytes.e[1].value, 200);
+        cr_expect_eq(ios.e[0].value, 3);
+}
+
+Test(cgroup_parse, sizes_and_durations)
+{
+        int64_t v;
+        cr_expect_eq(manage_parse_size("64m", &v), 0);
+        cr_expect_eq(v, 64 << 20);
+        cr_expect_eq(manage_parse_size("1g", &v), 0);
+        cr_expect_eq(v, 1 << 30);
+        cr_expect_eq(manage_parse_size("512KiB", &v), 0);
+        cr_expect_eq(v, 512 << 10);
+        cr_expect_eq(manage_parse_size("1.5M", &v), 0);
+        cr_expect_eq(v, 3 << 19);
+        cr_expect_eq(manage_parse_size("4096", &v), 0);
+        cr_expect_eq(v, 4096);
+        cr_expect_eq(manage_parse_size("-1", &v), 0);
+        cr_expect_eq(v, -1);
+        cr_expect_lt(manage_parse_size("12x", &v), 0);
+        cr_expect_lt(manage_parse_size("", &v), 0);
+        cr_expect_lt(manage_parse_size("-5m", &v), 0);
+        uint64_t ms;
+        cr_expect_eq(manage_parse_duration_ms("5s", &ms), 0);
+        cr_expect_eq(ms, 5000);
+        cr_expect_eq(manage_parse_duration_ms("1m30s", &ms), 0);
+        cr_expect_eq(ms, 90000);
+        cr_expect_eq(manage_parse_duration_ms("250ms", &ms), 0);
+        cr_expect_eq(ms, 250);
+        cr_expect_lt(manage_parse_duration_ms("5", &ms), 0);
+        cr_expect_lt(manage_parse_duration_ms("s", &ms), 0);
+}
+
+Test(cgroup_parse, ps_filter_keeps_header_and_container_pids)
+{
+        const char *ps = "UID          PID    PPID  C STIME TTY          TIME CMD\n"
+                         "root           1       0  0 10:00 ?        00:00:01 /sbin/init\n"
+                         "root         705       1  0 10:01 ?        00:00:00 sh -c 705\n"
+                         "root        7050       1  0 10:01 ?        00:00:00 other\n";
+        pid_t pids[] = { 705 };
+        _cleanup_free_ char *out = NULL;
+        struct err err = { 0 };
+        cr_assert_eq(manage_ps_filter(ps, pids, 1, &out, &err), 0, "%s", err.msg);
+        cr_expect_str_eq(out, "UID          PID    PPID  C STIME TTY          TIME CMD\n"
+                              "root         705       1  0 10:01 ?        00:00:00 sh -c 705\n");
+        cr_expect_lt(manage_ps_filter("USER COMMAND\nroot x\n", pids, 1, &out, &err), 0);
 }
