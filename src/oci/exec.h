@@ -16,7 +16,7 @@ struct exec_opts {
         const char *process_path;     /* --process process.json; then args and the overrides
                                        * below are not allowed (runc takes the file as is) */
         char **args;                  /* the command, NULL-terminated; NULL with process_path */
-        int tty;                      /* -1: as config.json says; 0 or 1: --tty given */
+        int tty;                      /* 1: --tty; -1: none (process.json decides, else no tty) */
         const char *console_socket;   /* required when the process gets a terminal */
         const char *cwd;              /* may be NULL */
         char **env;                   /* "K=V": replaces K or is appended */
