@@ -132,7 +132,7 @@ static int create_plan(struct create_ctx *c, struct err *err)
 /* clone3 into the new namespaces (and, on cgroup v2, straight into the cgroup). */
 static int clone_init(struct create_ctx *c, const struct init_ctx *ictx, pid_t *ret_pid, struct err *err)
 {
-        int cgfd = cgroup_clone_fd(c->cg);
+        int cgfd = c->cg ? cgroup_clone_fd(c->cg) : -1;
         struct clone_args args = {
                 .flags = (uint64_t)ns_clone_flags(c->spec) | (cgfd >= 0 ? CLONE_INTO_CGROUP : 0),
                 .exit_signal = SIGCHLD,
@@ -224,13 +224,31 @@ static int run_create_hooks(struct create_ctx *c, struct err *err)
         return r;
 }
 
+/* An unprivileged caller may write a gid_map only after setgroups is denied in the new
+ * namespace (user_namespaces(7)), and may map only its own ids. */
+static int write_id_maps(pid_t pid, const struct spec *s, struct err *err)
+{
+        char path[64];
+        int r;
+        if (geteuid() != 0) {
+                snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+                if ((r = write_file_at(AT_FDCWD, path, "deny", 4, 0)) < 0)
+                        return err_errno(err, r, "rootless: write %s", path);
+        }
+        r = ns_write_id_maps(pid, s, err);
+        if (r == -EPERM && geteuid() != 0)
+                return err_wrap(err, "rootless (uid %u): only a single-id map of the caller's own uid and gid "
+                                "is allowed (no newuidmap support)", (unsigned)geteuid());
+        return r;
+}
+
 /* Parent's side of the handshake: ids and cgroup, GO, hooks when asked, READY. */
 static int drive_init(struct create_ctx *c, struct err *err)
 {
         int r;
-        if (cgroup_clone_fd(c->cg) < 0 && (r = cgroup_enter(c->cg, c->pid, err)) < 0)
+        if (c->cg && cgroup_clone_fd(c->cg) < 0 && (r = cgroup_enter(c->cg, c->pid, err)) < 0)
                 return r;
-        if (ns_creates(c->spec, SPEC_NS_USER) && (r = ns_write_id_maps(c->pid, c->spec, err)) < 0)
+        if (ns_creates(c->spec, SPEC_NS_USER) && (r = write_id_maps(c->pid, c->spec, err)) < 0)
                 return r;
         c->st.pid = c->pid;
         _cleanup_free_ char *json = create_state_json(c, STATUS_CREATING);
@@ -306,6 +324,22 @@ static int effective_resources(const struct spec *s, struct spec_resources *res,
         return 0;
 }
 
+/* A non-root caller that may not create cgroups runs without one, unless the config asks
+ * for resource limits (devices alone are enforced by the user namespace already). */
+static bool rootless_without_cgroup(const struct spec *s, int r)
+{
+        json_object *l, *res;
+        if (geteuid() == 0 || (r != -EACCES && r != -EPERM && r != -EROFS))
+                return false;
+        if (!json_object_object_get_ex(s->json, "linux", &l) || !json_object_object_get_ex(l, "resources", &res))
+                return true;
+        json_object_object_foreach(res, key, val) {
+                if (strcmp(key, "devices") != 0 && val)
+                        return false;
+        }
+        return true;
+}
+
 /* The system side of create, in order; undone by create_undo on failure. */
 static int create_execute(struct create_ctx *c, struct err *err)
 {
@@ -325,8 +359,12 @@ static int create_execute(struct create_ctx *c, struct err *err)
         _cleanup_free_ struct spec_device_rule *rules = NULL;
         if ((r = effective_resources(c->spec, &res, &rules)) < 0)
                 return err_errno(err, r, "device rules");
-        if ((r = cgroup_create(cgpath, &res, &c->cg, err)) < 0)
+        if ((r = cgroup_create(cgpath, &res, &c->cg, err)) < 0 && !rootless_without_cgroup(c->spec, r))
                 return r;
+        if (r < 0) { /* rootless, as runc: no cgroup rather than no container */
+                *err = (struct err){ 0 };
+                free(TAKE_PTR(cgpath));
+        }
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->sync) < 0)
                 return err_errno(err, neg_errno(), "socketpair");
 

@@ -1,5 +1,6 @@
 /* spec_default.c: the config.json that `staple-oci spec` writes. Same content as `runc spec`
- * (and `runc spec --rootless`), built from the tables below with json-c. */
+ * (and `runc spec --rootless`), built from the tables below with json-c, plus a default
+ * seccomp profile (seccomp_default.c) that runc's spec lacks. */
 #include "oci/spec_default.h"
 
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "oci/seccomp_default.h"
 #include "util/cleanup.h"
 
 #define NOFILE_DEFAULT 1024
@@ -55,9 +57,8 @@ static const struct default_mount default_mounts[] = {
           false, false },
 };
 
-/* Builder: every helper takes ownership of `val` and records an allocation failure in *ok,
- * so the caller checks once at the end. */
-static void put(json_object *obj, const char *key, json_object *val, bool *ok)
+/* The builder helpers (seccomp_default.h) */
+void spec_json_put(json_object *obj, const char *key, json_object *val, bool *ok)
 {
         if (!obj || !val || json_object_object_add(obj, key, val) < 0) {
                 json_object_put(val);
@@ -65,7 +66,7 @@ static void put(json_object *obj, const char *key, json_object *val, bool *ok)
         }
 }
 
-static void push(json_object *arr, json_object *val, bool *ok)
+void spec_json_push(json_object *arr, json_object *val, bool *ok)
 {
         if (!arr || !val || json_object_array_add(arr, val) < 0) {
                 json_object_put(val);
@@ -73,12 +74,12 @@ static void push(json_object *arr, json_object *val, bool *ok)
         }
 }
 
-static json_object *str_array(const char *const *v, bool *ok)
+json_object *spec_json_strv(const char *const *v, bool *ok)
 {
         json_object *a = json_object_new_array();
 
         for (size_t i = 0; v[i]; i++)
-                push(a, json_object_new_string(v[i]), ok);
+                spec_json_push(a, json_object_new_string(v[i]), ok);
         return a;
 }
 
@@ -87,7 +88,7 @@ static json_object *obj_ints(const char *const *keys, const int64_t *vals, bool 
         json_object *o = json_object_new_object();
 
         for (size_t i = 0; keys[i]; i++)
-                put(o, keys[i], json_object_new_int64(vals[i]), ok);
+                spec_json_put(o, keys[i], json_object_new_int64(vals[i]), ok);
         return o;
 }
 
@@ -101,20 +102,20 @@ static json_object *default_process(bool *ok)
         json_object *rlimits = json_object_new_array();
         json_object *nofile = json_object_new_object();
 
-        put(p, "terminal", json_object_new_boolean(1), ok);
-        put(p, "user", obj_ints(user_keys, user_vals, ok), ok);
-        put(p, "args", str_array(args, ok), ok);
-        put(p, "env", str_array(default_env, ok), ok);
-        put(p, "cwd", json_object_new_string("/"), ok);
+        spec_json_put(p, "terminal", json_object_new_boolean(1), ok);
+        spec_json_put(p, "user", obj_ints(user_keys, user_vals, ok), ok);
+        spec_json_put(p, "args", spec_json_strv(args, ok), ok);
+        spec_json_put(p, "env", spec_json_strv(default_env, ok), ok);
+        spec_json_put(p, "cwd", json_object_new_string("/"), ok);
         for (size_t i = 0; cap_sets[i]; i++)
-                put(caps, cap_sets[i], str_array(default_caps, ok), ok);
-        put(p, "capabilities", caps, ok);
-        put(nofile, "type", json_object_new_string("RLIMIT_NOFILE"), ok);
-        put(nofile, "hard", json_object_new_int64(NOFILE_DEFAULT), ok);
-        put(nofile, "soft", json_object_new_int64(NOFILE_DEFAULT), ok);
-        push(rlimits, nofile, ok);
-        put(p, "rlimits", rlimits, ok);
-        put(p, "noNewPrivileges", json_object_new_boolean(1), ok);
+                spec_json_put(caps, cap_sets[i], spec_json_strv(default_caps, ok), ok);
+        spec_json_put(p, "capabilities", caps, ok);
+        spec_json_put(nofile, "type", json_object_new_string("RLIMIT_NOFILE"), ok);
+        spec_json_put(nofile, "hard", json_object_new_int64(NOFILE_DEFAULT), ok);
+        spec_json_put(nofile, "soft", json_object_new_int64(NOFILE_DEFAULT), ok);
+        spec_json_push(rlimits, nofile, ok);
+        spec_json_put(p, "rlimits", rlimits, ok);
+        spec_json_put(p, "noNewPrivileges", json_object_new_boolean(1), ok);
         return p;
 }
 
@@ -127,12 +128,12 @@ static json_object *default_mounts_json(bool rootless, bool *ok)
                 if ((rootless && m->rootful_only) || (!rootless && m->rootless_only))
                         continue;
                 json_object *o = json_object_new_object();
-                put(o, "destination", json_object_new_string(m->destination), ok);
-                put(o, "type", json_object_new_string(m->type), ok);
-                put(o, "source", json_object_new_string(m->source), ok);
+                spec_json_put(o, "destination", json_object_new_string(m->destination), ok);
+                spec_json_put(o, "type", json_object_new_string(m->type), ok);
+                spec_json_put(o, "source", json_object_new_string(m->source), ok);
                 if (m->options[0])
-                        put(o, "options", str_array(m->options, ok), ok);
-                push(a, o, ok);
+                        spec_json_put(o, "options", spec_json_strv(m->options, ok), ok);
+                spec_json_push(a, o, ok);
         }
         return a;
 }
@@ -144,7 +145,7 @@ static json_object *id_mapping(unsigned int id, bool *ok)
         const int64_t vals[] = { 0, id, 1 };
         json_object *a = json_object_new_array();
 
-        push(a, obj_ints(keys, vals, ok), ok);
+        spec_json_push(a, obj_ints(keys, vals, ok), ok);
         return a;
 }
 
@@ -157,8 +158,8 @@ static json_object *default_namespaces(bool rootless, bool *ok)
 
         for (size_t i = 0; types[i]; i++) {
                 json_object *o = json_object_new_object();
-                put(o, "type", json_object_new_string(types[i]), ok);
-                push(a, o, ok);
+                spec_json_put(o, "type", json_object_new_string(types[i]), ok);
+                spec_json_push(a, o, ok);
         }
         return a;
 }
@@ -168,22 +169,23 @@ static json_object *default_linux(bool rootless, bool *ok)
         json_object *l = json_object_new_object();
 
         if (rootless) {
-                put(l, "uidMappings", id_mapping(getuid(), ok), ok);
-                put(l, "gidMappings", id_mapping(getgid(), ok), ok);
+                spec_json_put(l, "uidMappings", id_mapping(getuid(), ok), ok);
+                spec_json_put(l, "gidMappings", id_mapping(getgid(), ok), ok);
         } else {
                 /* deny every device; the runtime adds the default ones */
                 json_object *res = json_object_new_object();
                 json_object *devices = json_object_new_array();
                 json_object *deny = json_object_new_object();
-                put(deny, "allow", json_object_new_boolean(0), ok);
-                put(deny, "access", json_object_new_string("rwm"), ok);
-                push(devices, deny, ok);
-                put(res, "devices", devices, ok);
-                put(l, "resources", res, ok);
+                spec_json_put(deny, "allow", json_object_new_boolean(0), ok);
+                spec_json_put(deny, "access", json_object_new_string("rwm"), ok);
+                spec_json_push(devices, deny, ok);
+                spec_json_put(res, "devices", devices, ok);
+                spec_json_put(l, "resources", res, ok);
         }
-        put(l, "namespaces", default_namespaces(rootless, ok), ok);
-        put(l, "maskedPaths", str_array(masked_paths, ok), ok);
-        put(l, "readonlyPaths", str_array(readonly_paths, ok), ok);
+        spec_json_put(l, "namespaces", default_namespaces(rootless, ok), ok);
+        spec_json_put(l, "maskedPaths", spec_json_strv(masked_paths, ok), ok);
+        spec_json_put(l, "readonlyPaths", spec_json_strv(readonly_paths, ok), ok);
+        spec_json_put(l, "seccomp", seccomp_default_json(ok), ok);
         return l;
 }
 
@@ -193,14 +195,14 @@ char *spec_default_json(bool rootless)
         json_object *spec = json_object_new_object();
         json_object *root = json_object_new_object();
 
-        put(spec, "ociVersion", json_object_new_string("1.0.2-dev"), &ok);
-        put(spec, "process", default_process(&ok), &ok);
-        put(root, "path", json_object_new_string("rootfs"), &ok);
-        put(root, "readonly", json_object_new_boolean(1), &ok);
-        put(spec, "root", root, &ok);
-        put(spec, "hostname", json_object_new_string("staple"), &ok);
-        put(spec, "mounts", default_mounts_json(rootless, &ok), &ok);
-        put(spec, "linux", default_linux(rootless, &ok), &ok);
+        spec_json_put(spec, "ociVersion", json_object_new_string("1.0.2-dev"), &ok);
+        spec_json_put(spec, "process", default_process(&ok), &ok);
+        spec_json_put(root, "path", json_object_new_string("rootfs"), &ok);
+        spec_json_put(root, "readonly", json_object_new_boolean(1), &ok);
+        spec_json_put(spec, "root", root, &ok);
+        spec_json_put(spec, "hostname", json_object_new_string("staple"), &ok);
+        spec_json_put(spec, "mounts", default_mounts_json(rootless, &ok), &ok);
+        spec_json_put(spec, "linux", default_linux(rootless, &ok), &ok);
 
         char *text = NULL;
         if (ok) {

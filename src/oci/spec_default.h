@@ -1,4 +1,5 @@
-/* spec_default.h: the default config.json of `staple-oci spec`, equivalent to `runc spec`. */
+/* spec_default.h: the default config.json of `staple-oci spec`: `runc spec` plus a default
+ * seccomp profile (seccomp_default.c, docs/security.md). */
 #pragma once
 
 #include <stdbool.h>

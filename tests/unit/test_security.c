@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "oci/security.h"
+#include "oci/spec_default.h"
 #include "util/cleanup.h"
 #include "util/fileutil.h"
 
@@ -793,3 +794,142 @@ Test(security, seccomp_absent_is_noop)
         cr_assert_eq(fd, -1);
         security_seccomp_free(NULL);
 }
+
+/* ---- the default profile of `staple-oci spec` ------------------------------------------ */
+
+static struct spec *default_spec(bool rootless)
+{
+        _cleanup_free_ char *text = spec_default_json(rootless);
+        struct spec *s = NULL;
+        struct err err = { 0 };
+
+        cr_assert_not_null(text);
+        cr_assert_eq(spec_parse("config.json", text, strlen(text), &s, &err), 0, "%s", err.msg);
+        cr_assert_not_null(s->linux.seccomp, "the default spec has no seccomp profile");
+        return s;
+}
+
+#define EXPECT_ERRNO(call, want)                                                         \
+        do {                                                                             \
+                long r_ = (call);                                                        \
+                CHECK(r_ == -1 && errno == (want), "%s: r %ld errno %d, want errno %d", \
+                      #call, r_, r_ == -1 ? errno : 0, (want));                          \
+        } while (0)
+
+static int clone_raw(unsigned long flags)
+{
+        /* raw clone(2) with no new stack: the child exits at once */
+        long pid = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+        if (pid == 0)
+                _exit(0);
+        if (pid > 0)
+                waitpid((pid_t)pid, NULL, 0);
+        return pid < 0 ? -1 : 0;
+}
+
+static int check_default_profile(char *msg, size_t size)
+{
+        CHECK(syscall(SYS_getpid) > 0, "getpid denied: errno %d", errno);
+        CHECK(clone_raw(0) == 0, "plain clone denied: errno %d", errno);
+        EXPECT_ERRNO(clone_raw(CLONE_NEWUSER), EPERM);
+        EXPECT_ERRNO(clone_raw(CLONE_NEWNS), EPERM);
+        EXPECT_ERRNO(clone_raw(CLONE_NEWNET), EPERM);
+        EXPECT_ERRNO(syscall(SYS_clone3, NULL, 0), ENOSYS);
+        EXPECT_ERRNO(syscall(SYS_unshare, CLONE_NEWUSER), EPERM);
+        EXPECT_ERRNO(syscall(SYS_mount, "none", "/", "tmpfs", 0, NULL), EPERM);
+        EXPECT_ERRNO(syscall(SYS_finit_module, -1, "", 0), EPERM);
+        EXPECT_ERRNO(syscall(SYS_reboot, 0, 0, 0, NULL), EPERM);
+        EXPECT_ERRNO(syscall(SYS_keyctl, 0, -3, 0), EPERM);
+        EXPECT_ERRNO(syscall(SYS_bpf, 0, NULL, 0), EPERM);
+        EXPECT_ERRNO(syscall(SYS_ptrace, 16 /* PTRACE_ATTACH */, 1, 0, 0), EPERM);
+        EXPECT_ERRNO(syscall(SYS_personality, (unsigned long)ADDR_NO_RANDOMIZE), ENOSYS);
+        CHECK(syscall(SYS_personality, 0xffffffffUL) >= 0, "personality query denied");
+        EXPECT_ERRNO(syscall(1000 /* no such syscall */), ENOSYS);
+        return 0;
+}
+
+static int child_default_profile(void *arg, char *msg, size_t size)
+{
+        struct spec *s = arg;
+        struct seccomp_plan *plan = NULL;
+        struct err err = { 0 };
+
+        CHECK(security_seccomp_compile(s->linux.seccomp, &plan, &err) == 0, "compile: %s", err.msg);
+        CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, "no_new_privs");
+        CHECK(security_seccomp_load(plan, NULL, &err) == 0, "load: %s", err.msg);
+        security_seccomp_free(plan);
+        return check_default_profile(msg, size);
+}
+
+Test(security, default_profile_denies_the_attacks)
+{
+        struct spec *s = default_spec(false);
+
+        cr_assert_eq(s->linux.seccomp->default_action & 0xffff0000U, SCMP_ACT_ERRNO(0));
+        run_in_child(child_default_profile, s);
+        spec_free(s);
+}
+
+Test(security, default_rootless_profile_same_filter)
+{
+        struct spec *s = default_spec(true);
+
+        run_in_child(child_default_profile, s);
+        spec_free(s);
+}
+
+#if defined(__x86_64__)
+/* A 32-bit syscall (int 0x80) from a 64-bit process meets the x86 half of the filter. */
+static long int80(long nr, long a, long b)
+{
+        long r;
+        __asm__ volatile("int $0x80" : "=a"(r) : "a"(nr), "b"(a), "c"(b) : "memory");
+        return r;
+}
+
+static int check_compat_x86(char *msg, size_t size)
+{
+        long r = int80(20 /* i386 getpid */, 0, 0);
+        CHECK(r == getpid(), "i386 getpid: %ld", r);
+        r = int80(120 /* i386 clone */, CLONE_NEWUSER | SIGCHLD, 0);
+        CHECK(r == -EPERM, "i386 clone(CLONE_NEWUSER): %ld, want -EPERM", r);
+        r = int80(26 /* i386 ptrace */, 16, 1);
+        CHECK(r == -EPERM, "i386 ptrace: %ld, want -EPERM", r);
+        return 0;
+}
+
+static int child_default_profile_compat(void *arg, char *msg, size_t size)
+{
+        struct spec *s = arg;
+        struct seccomp_plan *plan = NULL;
+        struct err err = { 0 };
+
+        CHECK(security_seccomp_compile(s->linux.seccomp, &plan, &err) == 0, "compile: %s", err.msg);
+        CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, "no_new_privs");
+        CHECK(security_seccomp_load(plan, NULL, &err) == 0, "load: %s", err.msg);
+        security_seccomp_free(plan);
+        return check_compat_x86(msg, size);
+}
+
+/* int 0x80 kills the caller (SIGSEGV) where the kernel has no IA32 emulation: probe in a child */
+static bool have_int80(void)
+{
+        int status;
+        pid_t pid = fork();
+
+        if (pid == 0)
+                _exit(int80(20, 0, 0) == getpid() ? 0 : 1);
+        return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+               WEXITSTATUS(status) == 0;
+}
+
+Test(security, default_profile_covers_x86_compat)
+{
+        if (!have_int80())
+                cr_skip_test("int 0x80 does not work here (no IA32 emulation)");
+        struct spec *s = default_spec(false);
+
+        run_in_child(child_default_profile_compat, s);
+        spec_free(s);
+}
+#endif
