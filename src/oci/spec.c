@@ -1062,6 +1062,15 @@ static int parse_resources(struct pctx *c, json_object *lo, struct spec_linux *l
         if (o && (r = ji64(c, o, "linux.resources.pids", "limit", INT64_MIN, INT64_MAX,
                            &rs->pids_limit, &rs->has_pids_limit)) < 0)
                 return r;
+        if ((r = jobj(c, res, p, "blockIO", &o)) < 0 ||
+            (o && (r = ju64(c, o, "linux.resources.blockIO", "weight", 1000, &rs->blkio_weight,
+                            &rs->has_blkio_weight)) < 0))
+                return r;
+        if (rs->has_blkio_weight && rs->blkio_weight == 0)
+                rs->has_blkio_weight = false; /* 0 is "not set" (runc) */
+        if (rs->has_blkio_weight && rs->blkio_weight < 10)
+                return perr(c, "linux.resources.blockIO.weight", "must be between 10 and 1000, got %"
+                            PRIu64, rs->blkio_weight);
         if ((r = jstrmap(c, res, p, "unified", &rs->unified_keys, &rs->unified_values,
                          &rs->n_unified)) < 0 ||
             (r = jarr(c, res, p, "devices", &a, &n)) < 0 || !a)
@@ -1564,6 +1573,34 @@ int spec_parse_process(const char *name, const char *text, size_t len, struct sp
         return 0;
 }
 
+/* A LinuxResources object alone (runc update -r): parsed as linux.resources is. */
+int spec_parse_resources(const char *name, const char *text, size_t len, struct spec **ret,
+                         struct err *err)
+{
+        struct pctx c = { name, err };
+        struct spec *s;
+
+        int r = spec_new(&c, text, len, &s);
+        if (r < 0)
+                return r;
+        json_object *wrap = json_object_new_object();
+        if (!wrap) {
+                spec_free(s);
+                return err_errno(err, -ENOMEM, "%s", name);
+        }
+        json_object_object_add(wrap, "resources", json_object_get(s->json));
+        s->has_linux = true;
+        r = parse_resources(&c, wrap, &s->linux);
+        json_object_put(wrap);
+        if (r < 0) {
+                spec_free(s);
+                return r;
+        }
+        s->linux.has_resources = true;
+        *ret = s;
+        return 0;
+}
+
 int spec_load(int bundle_fd, struct spec **ret, struct err *err)
 {
         _cleanup_free_ char *text = NULL;
@@ -1630,4 +1667,28 @@ void spec_free(struct spec *s)
         free(s->annotation_values);
         json_object_put(s->json);
         free(s);
+}
+
+/* ---- names the parser knows, for `features` ---- */
+
+const char *spec_mount_option_name(size_t i)
+{
+        if (i < ARRAY_SIZE(mount_opts))
+                return mount_opts[i].name;
+        return i == ARRAY_SIZE(mount_opts) ? "tmpcopyup" : NULL;
+}
+
+const char *spec_seccomp_action_name(size_t i)
+{
+        return i < ARRAY_SIZE(seccomp_actions) ? seccomp_actions[i].name : NULL;
+}
+
+const char *spec_seccomp_op_name(size_t i)
+{
+        return i < ARRAY_SIZE(seccomp_ops) ? seccomp_ops[i].name : NULL;
+}
+
+const char *spec_seccomp_flag_name(size_t i)
+{
+        return i < ARRAY_SIZE(seccomp_flag_names) ? seccomp_flag_names[i] : NULL;
 }

@@ -188,6 +188,8 @@ struct spec_resources {
         const char *cpu_cpus, *cpu_mems; /* may be NULL */
         bool has_pids_limit;
         int64_t pids_limit;       /* <= 0 = unlimited */
+        bool has_blkio_weight;
+        uint64_t blkio_weight;    /* blockIO.weight, 10..1000 */
         struct spec_device_rule *devices;
         size_t n_devices;
         /* linux.resources.unified: key/value pairs for cgroup v2 files */
@@ -257,6 +259,11 @@ int spec_load(int bundle_fd, struct spec **ret, struct err *err);
 int spec_parse_process(const char *name, const char *text, size_t len, struct spec **ret,
                        struct err *err);
 
+/* Parses a LinuxResources JSON object alone (runc update -r) into s->linux.resources,
+ * with the messages of linux.resources. */
+int spec_parse_resources(const char *name, const char *text, size_t len, struct spec **ret,
+                         struct err *err);
+
 void spec_free(struct spec *s);
 
 /* The namespace entry of a type, or NULL when the config does not list it. */
@@ -267,3 +274,10 @@ const char *spec_ns_type_name(enum spec_ns_type type);
 
 /* The hook kind's name as config.json spells it ("createRuntime", ...). */
 const char *spec_hook_kind_name(enum spec_hook_kind kind);
+
+/* The i-th name the parser recognizes (mount options, seccomp actions, operators and
+ * flags), NULL past the last: for `features`. */
+const char *spec_mount_option_name(size_t i);
+const char *spec_seccomp_action_name(size_t i);
+const char *spec_seccomp_op_name(size_t i);
+const char *spec_seccomp_flag_name(size_t i);
