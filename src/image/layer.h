@@ -16,3 +16,7 @@ struct layer_opts {
 /* Unpacks the archive read from fd into target_dirfd. *ret_diff_id (may be NULL) is the
  * sha256 of the uncompressed tar stream, "sha256:<hex>", owned by the caller. */
 int layer_unpack(int fd, int target_dirfd, const struct layer_opts *o, char **ret_diff_id, struct err *err);
+
+/* The diff-id ("sha256:<hex>" of the uncompressed stream) of the archive read from fd,
+ * without unpacking it. *ret owned by the caller. */
+int layer_diff_id(int fd, char **ret, struct err *err);
