@@ -13,3 +13,6 @@ int snapshot_create(const char *dir, char *const *layer_dirs, size_t n, struct e
 
 /* Unmounts dir/rootfs and removes dir. Missing is fine. */
 int snapshot_remove(const char *dir, struct err *err);
+
+/* Unmounts dir/rootfs (a stopped container keeps its upper dir). Not mounted is fine. */
+int snapshot_unmount(const char *dir, struct err *err);

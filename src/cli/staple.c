@@ -1,0 +1,432 @@
+/* staple: the docker/podman-like command line. It parses and prints; every behaviour is a
+ * call into src/engine. Exit codes: the container's for run; 125 when staple itself fails. */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/run.h"
+#include "image/store.h"
+#include "util/cleanup.h"
+
+#define EXIT_STAPLE 125
+
+static struct engine eng = { .root = STORE_DEFAULT_ROOT, .runtime_root = ENGINE_DEFAULT_RUNTIME_ROOT };
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("staple: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+        return EXIT_STAPLE;
+}
+
+static int check(int r, const struct err *err)
+{
+        return r < 0 ? fail("%s", err->msg) : 0;
+}
+
+/* Parses a subcommand's options; the table ends with a zero entry. optind restarts. */
+static int getopt_sub(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+        return getopt_long(argc, argv, shortopts, longopts, NULL);
+}
+
+/* ---- images ---- */
+
+static void human_size(uint64_t n, char *buf, size_t len)
+{
+        static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
+        double v = (double)n;
+        size_t u = 0;
+        while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
+                v /= 1000;
+                u++;
+        }
+        snprintf(buf, len, u ? "%.3g%s" : "%.0f%s", v, units[u]);
+}
+
+static const char *short_digest(const char *d)
+{
+        const char *c = strchr(d, ':');
+        return c ? c + 1 : d;
+}
+
+static void print_images_json(const struct engine_image *v, size_t n)
+{
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; i < n; i++) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "Repository", json_object_new_string(v[i].repository));
+                json_object_object_add(o, "Tag", json_object_new_string(v[i].tag));
+                json_object_object_add(o, "Id", json_object_new_string(v[i].digest));
+                json_object_object_add(o, "Created", json_object_new_string(v[i].created));
+                json_object_object_add(o, "Size", json_object_new_int64((int64_t)v[i].size));
+                json_object_array_add(a, o);
+        }
+        puts(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(a);
+}
+
+static int cmd_images(int argc, char **argv)
+{
+        static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
+                                              { "quiet", no_argument, NULL, 'q' },
+                                              { 0 } };
+        const char *format = NULL;
+        bool quiet = false;
+        int c;
+        while ((c = getopt_sub(argc, argv, "+qf:", opts)) != -1) {
+                if (c == 'f')
+                        format = optarg;
+                else if (c == 'q')
+                        quiet = true;
+                else
+                        return fail("usage: staple images [-q] [--format json]");
+        }
+        if (format && strcmp(format, "json") && strcmp(format, "table"))
+                return fail("images: unknown format \"%s\" (json or table)", format);
+        struct err err = { 0 };
+        struct engine_image *v = NULL;
+        size_t n = 0;
+        if (check(engine_images(&eng, &v, &n, &err), &err))
+                return EXIT_STAPLE;
+        if (format && !strcmp(format, "json")) {
+                print_images_json(v, n);
+        } else {
+                if (!quiet)
+                        printf("%-40s %-16s %-14s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "SIZE");
+                for (size_t i = 0; i < n; i++) {
+                        char size[32];
+                        human_size(v[i].size, size, sizeof(size));
+                        if (quiet)
+                                printf("%.12s\n", short_digest(v[i].digest));
+                        else
+                                printf("%-40s %-16s %-14.12s %s\n", v[i].repository, v[i].tag,
+                                       short_digest(v[i].digest), size);
+                }
+        }
+        engine_images_free(v, n);
+        return 0;
+}
+
+static int cmd_rmi(int argc, char **argv)
+{
+        static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
+        bool force = false;
+        int c, rc = 0;
+        while ((c = getopt_sub(argc, argv, "+f", opts)) != -1) {
+                if (c != 'f')
+                        return fail("usage: staple rmi [-f] IMAGE...");
+                force = true;
+        }
+        if (optind >= argc)
+                return fail("usage: staple rmi [-f] IMAGE...");
+        for (int i = optind; i < argc; i++) {
+                struct err err = { 0 };
+                _cleanup_free_ char *deleted = NULL;
+                if (check(engine_rmi(&eng, argv[i], force, &deleted, &err), &err)) {
+                        rc = EXIT_STAPLE;
+                        continue;
+                }
+                printf("Untagged: %s\n", argv[i]);
+                if (deleted)
+                        printf("Deleted: %s\n", deleted);
+        }
+        return rc;
+}
+
+static int cmd_image_inspect(int argc, char **argv)
+{
+        if (argc < 2)
+                return fail("usage: staple image inspect IMAGE...");
+        json_object *all = json_object_new_array();
+        int rc = 0;
+        for (int i = 1; i < argc; i++) {
+                struct err err = { 0 };
+                json_object *o = NULL;
+                if (check(engine_image_inspect(&eng, argv[i], &o, &err), &err))
+                        rc = EXIT_STAPLE;
+                else
+                        json_object_array_add(all, o);
+        }
+        if (json_object_array_length(all))
+                puts(json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(all);
+        return rc;
+}
+
+static int cmd_image_prune(int argc, char **argv)
+{
+        struct err err = { 0 };
+        size_t freed = 0;
+        if (check(engine_image_prune(&eng, &freed, &err), &err))
+                return EXIT_STAPLE;
+        char size[32];
+        human_size(freed, size, sizeof(size));
+        printf("Total reclaimed space: %s\n", size);
+        return 0;
+}
+
+static int cmd_load(int argc, char **argv)
+{
+        static const struct option opts[] = { { "input", required_argument, NULL, 'i' }, { 0 } };
+        const char *input = NULL;
+        int c;
+        while ((c = getopt_sub(argc, argv, "+i:", opts)) != -1) {
+                if (c != 'i')
+                        return fail("usage: staple load -i FILE");
+                input = optarg;
+        }
+        if (!input || optind != argc)
+                return fail("usage: staple load -i FILE");
+        struct err err = { 0 };
+        _cleanup_strv_ char **refs = NULL;
+        if (check(engine_load(&eng, input, &refs, &err), &err))
+                return EXIT_STAPLE;
+        for (char **r = refs; r && *r; r++)
+                printf("Loaded image: %s\n", *r);
+        return 0;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+        if (argc != 3)
+                return fail("usage: staple import ROOTFS.tar NAME[:TAG]");
+        struct err err = { 0 };
+        if (check(engine_import(&eng, argv[1], argv[2], &err), &err))
+                return EXIT_STAPLE;
+        printf("Imported image: %s\n", argv[2]);
+        return 0;
+}
+
+/* ---- containers ---- */
+
+struct strv {
+        char **v;
+        size_t n;
+};
+
+static int strv_add(struct strv *s, char *item)
+{
+        char **v = realloc(s->v, (s->n + 2) * sizeof(char *));
+        if (!v)
+                return -ENOMEM;
+        s->v = v;
+        v[s->n++] = item;
+        v[s->n] = NULL;
+        return 0;
+}
+
+enum { OPT_RM = 256, OPT_NAME, OPT_ENTRYPOINT, OPT_HOSTNAME, OPT_READ_ONLY, OPT_CGROUP_PARENT };
+
+static int run_usage(void)
+{
+        return fail("usage: staple run [--rm] [--name N] [-e K=V]... [-w DIR] [-u USER] [--entrypoint CMD] "
+                    "[--hostname H] [--read-only] [--cgroup-parent P] IMAGE [CMD ARG...]");
+}
+
+static int cmd_run(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "rm", no_argument, NULL, OPT_RM },
+                { "name", required_argument, NULL, OPT_NAME },
+                { "env", required_argument, NULL, 'e' },
+                { "workdir", required_argument, NULL, 'w' },
+                { "user", required_argument, NULL, 'u' },
+                { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
+                { "hostname", required_argument, NULL, OPT_HOSTNAME },
+                { "read-only", no_argument, NULL, OPT_READ_ONLY },
+                { "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
+                { "tty", no_argument, NULL, 't' },
+                { "interactive", no_argument, NULL, 'i' },
+                { 0 },
+        };
+        struct run_opts o = { 0 };
+        struct strv env = { 0 };
+        bool rm = false;
+        int c;
+        while ((c = getopt_sub(argc, argv, "+e:w:u:ti", opts)) != -1) {
+                switch (c) {
+                case OPT_RM: rm = true; break;
+                case OPT_NAME: o.name = optarg; break;
+                case 'e':
+                        if (strv_add(&env, optarg) < 0)
+                                return fail("out of memory");
+                        break;
+                case 'w': o.workdir = optarg; break;
+                case 'u': o.user = optarg; break;
+                case OPT_ENTRYPOINT: o.entrypoint = optarg; break;
+                case OPT_HOSTNAME: o.hostname = optarg; break;
+                case OPT_READ_ONLY: o.read_only = true; break;
+                case OPT_CGROUP_PARENT: o.cgroup_parent = optarg; break;
+                case 't': o.tty = true; break;
+                case 'i': break; /* stdin is always passed through */
+                default: free(env.v); return run_usage();
+                }
+        }
+        if (optind >= argc) {
+                free(env.v);
+                return run_usage();
+        }
+        const char *image = argv[optind];
+        o.cmd = optind + 1 < argc ? argv + optind + 1 : NULL;
+        o.env = env.v;
+        struct err err = { 0 };
+        int code = 0;
+        int r = engine_run(&eng, image, &o, rm, &code, &err);
+        free(env.v);
+        if (check(r, &err))
+                return EXIT_STAPLE;
+        return code;
+}
+
+static int cmd_rm(int argc, char **argv)
+{
+        static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
+        bool force = false;
+        int c, rc = 0;
+        while ((c = getopt_sub(argc, argv, "+f", opts)) != -1) {
+                if (c != 'f')
+                        return fail("usage: staple rm [-f] CONTAINER...");
+                force = true;
+        }
+        if (optind >= argc)
+                return fail("usage: staple rm [-f] CONTAINER...");
+        for (int i = optind; i < argc; i++) {
+                struct err err = { 0 };
+                _cleanup_free_ char *id = NULL;
+                if (check(engine_rm(&eng, argv[i], force, &id, &err), &err))
+                        rc = EXIT_STAPLE;
+                else
+                        printf("%s\n", argv[i]);
+        }
+        return rc;
+}
+
+static int cmd_ps(int argc, char **argv)
+{
+        static const struct option opts[] = { { "all", no_argument, NULL, 'a' }, { "quiet", no_argument, NULL, 'q' },
+                                              { 0 } };
+        bool all = false, quiet = false;
+        int c;
+        while ((c = getopt_sub(argc, argv, "+aq", opts)) != -1) {
+                if (c == 'a')
+                        all = true;
+                else if (c == 'q')
+                        quiet = true;
+                else
+                        return fail("usage: staple ps [-a] [-q]");
+        }
+        struct err err = { 0 };
+        struct engine_container *v = NULL;
+        size_t n = 0;
+        if (check(engine_containers(&eng, &v, &n, &err), &err))
+                return EXIT_STAPLE;
+        if (!quiet)
+                printf("%-14s %-24s %-20s %-14s %s\n", "CONTAINER ID", "IMAGE", "CREATED", "STATUS", "NAMES");
+        for (size_t i = 0; i < n; i++) {
+                if (!all && strcmp(v[i].status, "running"))
+                        continue;
+                if (quiet) {
+                        printf("%.12s\n", v[i].id);
+                        continue;
+                }
+                char status[32];
+                if (!strcmp(v[i].status, "exited"))
+                        snprintf(status, sizeof(status), "Exited (%d)", v[i].exit_code);
+                else
+                        snprintf(status, sizeof(status), "%s", v[i].status);
+                printf("%-14.12s %-24s %-20s %-14s %s\n", v[i].id, v[i].image, v[i].created, status, v[i].name);
+        }
+        engine_containers_free(v, n);
+        return 0;
+}
+
+/* ---- dispatch ---- */
+
+struct command {
+        const char *name;
+        int (*fn)(int argc, char **argv);
+        const char *help;
+};
+
+static const struct command image_commands[] = {
+        { "inspect", cmd_image_inspect, "show an image's manifest digest, config and layers" },
+        { "prune", cmd_image_prune, "remove blobs and layers no image or container uses" },
+        { "ls", cmd_images, "list images" },
+        { "rm", cmd_rmi, "remove images" },
+        { "load", cmd_load, "load images from a docker-archive or OCI layout" },
+        { "import", cmd_import, "make an image from a root filesystem tarball" },
+};
+
+static int dispatch(const struct command *t, size_t n, const char *what, int argc, char **argv);
+
+static int cmd_image(int argc, char **argv)
+{
+        return dispatch(image_commands, ARRAY_SIZE(image_commands), "image", argc - 1, argv + 1);
+}
+
+static const struct command commands[] = {
+        { "run", cmd_run, "run a command in a new container, in the foreground" },
+        { "ps", cmd_ps, "list containers (-a: stopped ones too)" },
+        { "rm", cmd_rm, "remove containers" },
+        { "images", cmd_images, "list images (--format json)" },
+        { "rmi", cmd_rmi, "remove images (-f: even when a container uses them)" },
+        { "load", cmd_load, "load images from a docker-archive or OCI layout (-i FILE)" },
+        { "import", cmd_import, "make an image from a root filesystem tarball" },
+        { "image", cmd_image, "image inspect|prune|ls|rm|load|import" },
+};
+
+static void usage(FILE *f, const struct command *t, size_t n, const char *what)
+{
+        fprintf(f, "usage: staple [--root DIR] [--runtime-root DIR] %s COMMAND [ARGS...]\n\ncommands:\n",
+                what ? what : "");
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, "  %-10s %s\n", t[i].name, t[i].help);
+}
+
+static int dispatch(const struct command *t, size_t n, const char *what, int argc, char **argv)
+{
+        if (argc < 1) {
+                usage(stderr, t, n, what);
+                return EXIT_STAPLE;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (strcmp(argv[0], t[i].name))
+                        continue;
+                optind = 0; /* 0: getopt reinitialises for the subcommand's argv */
+                return t[i].fn(argc, argv);
+        }
+        return fail("unknown command \"%s%s%s\" (see staple --help)", what ? what : "", what ? " " : "", argv[0]);
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "root", required_argument, NULL, 'r' },
+                { "runtime-root", required_argument, NULL, 'R' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'v' },
+                { 0 },
+        };
+        int c;
+        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'r': eng.root = optarg; break;
+                case 'R': eng.runtime_root = optarg; break;
+                case 'h': usage(stdout, commands, ARRAY_SIZE(commands), NULL); return 0;
+                case 'v': printf("staple version %s\n", STAPLE_VERSION); return 0;
+                default: return EXIT_STAPLE;
+                }
+        }
+        return dispatch(commands, ARRAY_SIZE(commands), NULL, argc - optind, argv + optind);
+}

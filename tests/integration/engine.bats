@@ -1,0 +1,263 @@
+#!/usr/bin/env bats
+# The `staple` engine: images in a store (import, load, images, rmi, inspect, prune) and
+# `staple run` in the foreground through overlayfs snapshots. Every test has its own
+# --root and --runtime-root under a temp dir and the cgroup parent /staple-test/$ID;
+# teardown removes containers, mounts and cgroups and fails the test when one leaked.
+#
+# Environment: STAPLE (default $REPO/build/staple), STAPLE_TEST_ROOTFS (the busybox
+# rootfs of tests/rootfs.sh, built on demand).
+
+load helpers
+
+STAPLE=${STAPLE:-$REPO/build/staple}
+IMG=staple-test/busybox:1
+
+setup_file() {
+	local rootfs=${STAPLE_TEST_ROOTFS:-$REPO/build/rootfs}
+	if [[ ! -x $rootfs/bin/staple-test-helper ]]; then
+		"$REPO/tests/rootfs.sh" "$rootfs" >&2
+	fi
+	tar -C "$rootfs" -cf "$BATS_FILE_TMPDIR/rootfs.tar" .
+}
+
+setup() {
+	if [[ ! -x $STAPLE ]]; then
+		echo "no engine at $STAPLE (build it, or set STAPLE)" >&2
+		return 1
+	fi
+	TEST_TMP=$(mktemp -d /tmp/staple-test.XXXXXX)
+	ROOT=$TEST_TMP/runtime
+	STORE=$TEST_TMP/store
+	ID=staple-test-engine-$$-${BATS_TEST_NUMBER}
+	CGP=/staple-test/$ID
+	ROOTFS_TAR=$BATS_FILE_TMPDIR/rootfs.tar
+}
+
+# st ARGS: staple with this test's store and runtime root, time-limited.
+st() {
+	timeout --foreground -k 5 "$STAPLE_TEST_TIMEOUT" "$STAPLE" --root "$STORE" --runtime-root "$ROOT" "$@"
+}
+
+# strun ARGS: staple run in this test's cgroup parent.
+strun() {
+	st run --cgroup-parent "$CGP" "$@"
+}
+
+import_image() {
+	st import "$ROOTFS_TAR" "$IMG" >/dev/null
+}
+
+# The cgroup dirs of this test's containers (children of the cgroup parent).
+engine_cgroups() {
+	find /sys/fs/cgroup/staple-test/"$ID" /sys/fs/cgroup/*/staple-test/"$ID" -mindepth 1 -type d 2>/dev/null
+	return 0
+}
+
+# Nothing of a run is left: no container dir, mount, runtime state or cgroup.
+assert_nothing_left() {
+	local left
+	left=$(ls -A "$STORE/containers" 2>/dev/null || true)
+	[[ -z $left ]] || { echo "container dirs left: $left" >&2; return 1; }
+	[[ -z $(leaked_mounts) ]] || { echo "mounts left: $(leaked_mounts)" >&2; return 1; }
+	left=$(ls -A "$ROOT" 2>/dev/null || true)
+	[[ -z $left ]] || { echo "runtime state left: $left" >&2; return 1; }
+	[[ -z $(engine_cgroups) ]] || { echo "cgroups left: $(engine_cgroups)" >&2; return 1; }
+}
+
+teardown() {
+	[[ -n ${TEST_TMP:-} && -d $TEST_TMP ]] || return 0
+	local c problems=""
+	for c in $(st ps -aq 2>/dev/null); do
+		st rm -f "$c" >/dev/null 2>&1 || problems+="rm -f $c failed; "
+	done
+	[[ -z $(leaked_mounts) ]] || problems+="leaked mounts: $(leaked_mounts | tr '\n' ' '); "
+	[[ -z $(leaked_pids) ]] || problems+="leaked processes: $(leaked_pids | tr '\n' ' '); "
+	[[ -z $(engine_cgroups) ]] || problems+="leaked cgroups: $(engine_cgroups | tr '\n' ' '); "
+	[[ -n $problems ]] && force_cleanup
+	local m
+	for m in $(leaked_mounts | sort -r); do umount -l "$m" 2>/dev/null; done
+	local d
+	for d in /sys/fs/cgroup/staple-test/"$ID" /sys/fs/cgroup/*/staple-test/"$ID"; do
+		[[ -d $d ]] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+	rmdir /sys/fs/cgroup/staple-test /sys/fs/cgroup/*/staple-test 2>/dev/null || true
+	rm -rf "$TEST_TMP"
+	if [[ -n $problems ]]; then
+		echo "teardown: $problems" >&2
+		return 1
+	fi
+}
+
+@test "engine: import a rootfs tarball; images lists it (table and json)" {
+	run st import "$ROOTFS_TAR" "$IMG"
+	assert_success
+	run st images
+	assert_success
+	assert_output_contains "staple-test/busybox"
+	[[ ${lines[0]} == REPOSITORY*TAG*"IMAGE ID"*SIZE ]]
+	[[ ${lines[1]} =~ ^staple-test/busybox\ +1\ +[0-9a-f]{12}\ +[0-9.]+[kMG]?B$ ]]
+	run st images --format json
+	assert_success
+	assert_equal "$(jq -r '.[0].Repository + ":" + .[0].Tag' <<<"$output")" "$IMG"
+	[[ $(jq -r '.[0].Id' <<<"$output") == sha256:* ]]
+	run st image inspect "$IMG"
+	assert_success
+	assert_equal "$(jq -r '.[0].Layers | length' <<<"$output")" 1
+	assert_equal "$(jq -r '.[0].RepoTags[0]' <<<"$output")" "$IMG"
+}
+
+@test "engine: run --rm echo hi prints hi, exits 0 and leaves nothing behind" {
+	import_image
+	run strun --rm "$IMG" echo hi
+	assert_success
+	assert_equal "$output" "hi"
+	assert_nothing_left
+}
+
+@test "engine: the container's exit code passes through" {
+	import_image
+	run strun --rm "$IMG" sh -c 'exit 42'
+	assert_equal "$status" 42
+	run strun --rm "$IMG" false
+	assert_equal "$status" 1
+	assert_nothing_left
+}
+
+@test "engine: -e, -w and -u apply; user names come from the image's /etc/passwd" {
+	import_image
+	run strun --rm -e FOO=bar -e PATH=/bin -w /tmp -u user "$IMG" sh -c 'echo $FOO $PATH; pwd; id -u; id -g; echo $HOME'
+	assert_success
+	assert_equal "${lines[0]}" "bar /bin"
+	assert_equal "${lines[1]}" "/tmp"
+	assert_equal "${lines[2]}" "1000"
+	assert_equal "${lines[3]}" "1000"
+	assert_equal "${lines[4]}" "/home/user"
+	run strun --rm -u 1000:nogroup "$IMG" sh -c 'id -u; id -g'
+	assert_success
+	assert_equal "${lines[0]}" "1000"
+	assert_equal "${lines[1]}" "65534"
+	run strun --rm -u nosuchuser "$IMG" true
+	assert_failure
+	assert_output_contains "unable to find user nosuchuser"
+	assert_nothing_left
+}
+
+@test "engine: --entrypoint and --hostname" {
+	import_image
+	run strun --rm --entrypoint /bin/echo "$IMG" from entrypoint
+	assert_success
+	assert_equal "$output" "from entrypoint"
+	run strun --rm --hostname box "$IMG" hostname
+	assert_success
+	assert_equal "$output" "box"
+	run strun --rm --entrypoint "" "$IMG"
+	assert_failure
+	assert_output_contains "no command specified"
+	assert_nothing_left
+}
+
+@test "engine: writes to / stay in the container's snapshot and go with --rm" {
+	import_image
+	run strun --rm "$IMG" sh -c 'echo data >/written && cat /written && rm /bin/cat'
+	assert_success
+	assert_equal "$output" "data"
+	[[ -z $(find "$STORE" -name written) ]]
+	run strun --rm "$IMG" sh -c 'ls /written; ls /bin/cat'
+	assert_equal "${lines[-1]}" "/bin/cat"
+	assert_nothing_left
+}
+
+@test "engine: --read-only makes the root read-only" {
+	import_image
+	run strun --rm --read-only "$IMG" sh -c 'echo x >/f'
+	assert_failure
+	assert_output_contains "read-only"
+	assert_nothing_left
+}
+
+@test "engine: a kept container shows in ps -a; rmi refuses its image until rm; rmi -f works" {
+	import_image
+	run strun --name keeper "$IMG" sh -c 'exit 3'
+	assert_equal "$status" 3
+	run st ps -a
+	assert_success
+	assert_output_contains "keeper"
+	assert_output_contains "Exited (3)"
+	[[ -z $(leaked_mounts) ]]
+	run st rmi "$IMG"
+	assert_failure
+	assert_output_contains "in use by container"
+	run st images
+	assert_output_contains "staple-test/busybox"
+	run st rm keeper
+	assert_success
+	run st rmi "$IMG"
+	assert_success
+	assert_output_contains "Deleted: sha256:"
+	run st images -q
+	assert_equal "$output" ""
+
+	import_image
+	run strun --name keeper2 "$IMG" true
+	assert_success
+	run st rmi -f "$IMG"
+	assert_success
+	run st rm keeper2
+	assert_success
+	assert_nothing_left
+}
+
+@test "engine: an unknown image fails with a clear message and leaves nothing" {
+	run strun --rm nosuch/image:tag true
+	assert_failure
+	assert_equal "$status" 125
+	assert_output_contains "nosuch/image"
+	assert_nothing_left
+}
+
+@test "engine: image prune keeps tagged images and removes untagged data" {
+	import_image
+	run st image prune
+	assert_success
+	run strun --rm "$IMG" echo still
+	assert_equal "$output" "still"
+	run st rmi "$IMG"
+	assert_success
+	run st image prune
+	assert_success
+	[[ -z $(ls -A "$STORE/layers" 2>/dev/null | grep -v '^tmp') ]]
+}
+
+@test "engine: load a docker-archive made by podman save, and run it" {
+	command -v podman >/dev/null || skip "podman not installed"
+	local pt=$TEST_TMP/podman
+	mkdir -p "$pt"
+	cat >"$pt/containers.conf" <<-CONF
+		[containers]
+		default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+		[engine]
+		cgroup_manager = "cgroupfs"
+		events_logger = "file"
+		events_logfile_path = "$pt/events.log"
+	CONF
+	cat >"$pt/storage.conf" <<-CONF
+		[storage]
+		driver = "vfs"
+		graphroot = "$pt/graph"
+		runroot = "$pt/run"
+	CONF
+	local -x CONTAINERS_CONF=$pt/containers.conf CONTAINERS_STORAGE_CONF=$pt/storage.conf
+	if ! podman import --change 'CMD ["echo","from podman"]' "$ROOTFS_TAR" localhost/staple-test/pm:1 >/dev/null 2>&1 ||
+		! podman save --format docker-archive -o "$pt/img.tar" localhost/staple-test/pm:1 >/dev/null 2>&1; then
+		podman system reset -f >/dev/null 2>&1
+		skip "podman import/save does not work here"
+	fi
+	podman system reset -f >/dev/null 2>&1
+	run st load -i "$pt/img.tar"
+	assert_success
+	assert_output_contains "Loaded image: "
+	run strun --rm localhost/staple-test/pm:1
+	assert_success
+	assert_equal "$output" "from podman"
+	assert_nothing_left
+}
