@@ -10,7 +10,7 @@ DEMO := $(BUILD)/demo
 
 DEBS := meson ninja-build gcc libc6-dev binutils pkg-config libjson-c-dev libseccomp-dev \
 	libcap-dev libcap2-bin libcriterion-dev bats busybox-static jq iproute2 procps \
-	util-linux perl-base python3
+	util-linux perl-base python3 libarchive-dev libssl-dev podman
 
 .PHONY: all build deps demo check rootfs
 
