@@ -419,7 +419,7 @@ static int refs_save(struct store *st, struct json_object *refs, struct err *err
         size_t len = 0;
         const char *s = json_object_to_json_string_length(refs, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE,
                                                           &len);
-        int r = write_file_atomic_at(st->root_fd, REFS_FILE, s, len, 0600);
+        int r = write_file_durable_at(st->root_fd, REFS_FILE, s, len, 0600);
         if (r < 0)
                 return err_errno(err, r, "write %s/%s", st->root, REFS_FILE);
         return 0;

@@ -378,11 +378,11 @@ int cgroup_hier_mkdir(struct cgroup *cg, struct cgroup_hier *h, cgroup_step_fn s
                       void *userdata, struct err *err)
 {
         /* a parent we found may be removed by a concurrent delete of its last other child:
-         * mkdirat below it then fails with ENOENT; walk again */
+         * mkdirat below it then fails with ENOENT (or a read in it with ENODEV); walk again */
         int r;
         for (int attempt = 0; attempt < 5; attempt++) {
                 r = hier_mkdir_once(cg, h, step, userdata, err);
-                if (r != -ENOENT)
+                if (r != -ENOENT && r != -ENODEV) /* ENODEV: reading a file of a removed cgroup */
                         break;
         }
         return r;

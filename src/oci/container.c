@@ -39,6 +39,7 @@ struct create_ctx {
         int sync[2];          /* [0] runtime end, [1] init end */
         struct cgroup *cg;
         pid_t pid;
+        bool in_cgroup;       /* cloned straight into its cgroup (clone3 CLONE_INTO_CGROUP) */
         struct state st;
 };
 
@@ -70,21 +71,6 @@ static char *now_rfc3339(void)
         if (asprintf(&out, "%s.%09ldZ", buf, ts.tv_nsec) < 0)
                 return NULL;
         return out;
-}
-
-static int connect_console(const char *path, int *ret_fd, struct err *err)
-{
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return err_set(err, -ENAMETOOLONG, "console socket path %s is too long", path);
-        strcpy(sa.sun_path, path);
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return err_errno(err, neg_errno(), "console socket");
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return err_errno(err, neg_errno(), "connect to console socket %s", path);
-        *ret_fd = TAKE_FD(fd);
-        return 0;
 }
 
 /* Plan: everything about the bundle and the flags is checked before the system changes. */
@@ -124,7 +110,7 @@ static int create_plan(struct create_ctx *c, struct err *err)
         for (unsigned int i = 0; i < o->preserve_fds; i++)
                 if (fcntl(3 + (int)i, F_GETFD) < 0)
                         return err_errno(err, neg_errno(), "--preserve-fds: fd %u", 3 + i);
-        if (o->console_socket && (r = connect_console(o->console_socket, &c->console_fd, err)) < 0)
+        if (o->console_socket && (r = process_connect_console(o->console_socket, &c->console_fd, err)) < 0)
                 return r;
         return 0;
 }
@@ -139,8 +125,15 @@ static int clone_init(struct create_ctx *c, const struct init_ctx *ictx, pid_t *
                 .cgroup = cgfd >= 0 ? (uint64_t)cgfd : 0,
         };
         pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+        if (pid < 0 && errno == ENOSYS) {
+                /* no clone3 (old kernel, valgrind, a seccomp profile answering ENOSYS):
+                 * plain clone, and the parent moves the init into its cgroup */
+                args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+                pid = (pid_t)syscall(SYS_clone, (unsigned long)args.flags | SIGCHLD, NULL, NULL, NULL, NULL);
+        }
         if (pid < 0)
                 return err_errno(err, neg_errno(), "clone container init");
+        c->in_cgroup = (args.flags & CLONE_INTO_CGROUP) != 0;
         if (pid == 0)
                 process_init(ictx);
         *ret_pid = pid;
@@ -246,7 +239,8 @@ static int write_id_maps(pid_t pid, const struct spec *s, struct err *err)
 static int drive_init(struct create_ctx *c, struct err *err)
 {
         int r;
-        if (c->cg && cgroup_clone_fd(c->cg) < 0 && (r = cgroup_enter(c->cg, c->pid, err)) < 0)
+        /* idempotent when the init was cloned into it by an intermediate process */
+        if (c->cg && !c->in_cgroup && (r = cgroup_enter(c->cg, c->pid, err)) < 0)
                 return r;
         if (ns_creates(c->spec, SPEC_NS_USER) && (r = write_id_maps(c->pid, c->spec, err)) < 0)
                 return r;
@@ -275,16 +269,6 @@ static int drive_init(struct create_ctx *c, struct err *err)
                 if ((r = sync_send(c->sync[0], SYNC_HOOKS_DONE, NULL, 0)) < 0)
                         return err_errno(err, r, "sync with container init");
         }
-}
-
-static int write_pid_file(const char *path, pid_t pid, struct err *err)
-{
-        char buf[32];
-        int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-        int r = write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644);
-        if (r < 0)
-                return err_errno(err, r, "write pid file %s", path);
-        return 0;
 }
 
 /* runc's allowed devices: what every container needs whatever its rules say. */
@@ -388,7 +372,7 @@ static int create_execute(struct create_ctx *c, struct err *err)
                 return err_errno(err, r, "container init vanished");
         if ((r = state_write(c->state_fd, &c->st, err)) < 0)
                 return r;
-        if (o->pid_file && (r = write_pid_file(o->pid_file, c->pid, err)) < 0)
+        if (o->pid_file && (r = process_write_pid_file(o->pid_file, c->pid, err)) < 0)
                 return r;
         return 0;
 }
@@ -658,49 +642,10 @@ void container_list_free(struct container_info *list, size_t n)
         free(list);
 }
 
-/* Signals run forwards to the container (all but those the kernel must deliver itself). */
-static void forwarded_signals(sigset_t *set)
-{
-        sigfillset(set);
-        int keep[] = { SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS };
-        for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
-                sigdelset(set, keep[i]);
-}
-
-static int exit_code_of(int status)
-{
-        if (WIFEXITED(status))
-                return WEXITSTATUS(status);
-        if (WIFSIGNALED(status))
-                return 128 + WTERMSIG(status);
-        return 255;
-}
-
-/* Reaps children until the init exits; forwards every other signal to it. */
-static int wait_forwarding(pid_t pid, const sigset_t *set, int *ret_code, struct err *err)
-{
-        for (;;) {
-                int status;
-                pid_t w;
-                while ((w = waitpid(-1, &status, __WALL | WNOHANG)) > 0)
-                        if (w == pid) {
-                                *ret_code = exit_code_of(status);
-                                return 0;
-                        }
-                if (w < 0 && errno == ECHILD)
-                        return err_set(err, -ECHILD, "lost track of the container's init");
-                int sig;
-                if (sigwait(set, &sig) != 0)
-                        return err_errno(err, -EINTR, "sigwait");
-                if (sig != SIGCHLD)
-                        kill(pid, sig);
-        }
-}
-
 int container_run(const struct container_opts *o, bool detach, int *ret_exit_code, struct err *err)
 {
         sigset_t set, old;
-        forwarded_signals(&set);
+        process_forwarded_signals(&set);
         /* Block first: a signal arriving between start and the wait loop must not be lost.
          * As subreaper the runtime also reaps an init cloned by an intermediate. */
         if (!detach && (sigprocmask(SIG_BLOCK, &set, &old) < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) < 0))
@@ -715,7 +660,7 @@ int container_run(const struct container_opts *o, bool detach, int *ret_exit_cod
                 *ret_exit_code = r < 0 ? 1 : 0;
                 return r;
         }
-        r = wait_forwarding(pid, &set, ret_exit_code, err);
+        r = process_wait_forwarding(pid, &set, ret_exit_code, err);
         struct err derr = { 0 };
         if (container_delete(o->root, o->id, true, &derr) < 0 && r >= 0)
                 r = err_set(err, derr.code, "%s", derr.msg);

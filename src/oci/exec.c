@@ -251,21 +251,6 @@ static int check_lsm(const struct spec_process *p, struct err *err)
         return 0;
 }
 
-static int connect_console(const char *path, int *ret_fd, struct err *err)
-{
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return err_set(err, -ENAMETOOLONG, "console socket path %s is too long", path);
-        strcpy(sa.sun_path, path);
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return err_errno(err, neg_errno(), "console socket");
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return err_errno(err, neg_errno(), "connect to console socket %s", path);
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
-
 static int plan_terminal(struct exec_ctx *c, struct err *err)
 {
         const struct exec_opts *o = c->o;
@@ -277,7 +262,7 @@ static int plan_terminal(struct exec_ctx *c, struct err *err)
                 return 0;
         if (!o->console_socket)
                 return err_set(err, -EINVAL, "the process has a terminal: --console-socket is required");
-        return connect_console(o->console_socket, &c->console_fd, err);
+        return process_connect_console(o->console_socket, &c->console_fd, err);
 }
 
 static const struct {
@@ -506,57 +491,19 @@ static int exec_spawn(struct exec_ctx *c, struct err *err)
         return collect(c, err);
 }
 
-/* Signals a foreground exec forwards (all but those the kernel must deliver itself). */
-static void forwarded_signals(sigset_t *set)
-{
-        static const int keep[] = { SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS };
-        sigfillset(set);
-        for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
-                sigdelset(set, keep[i]);
-}
-
-static int wait_forwarding(pid_t pid, const sigset_t *set, int *ret_code, struct err *err)
-{
-        for (;;) {
-                int status;
-                pid_t w;
-                while ((w = waitpid(-1, &status, __WALL | WNOHANG)) > 0)
-                        if (w == pid) {
-                                *ret_code = WIFEXITED(status) ? WEXITSTATUS(status)
-                                          : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
-                                return 0;
-                        }
-                if (w < 0 && errno == ECHILD)
-                        return err_set(err, -ECHILD, "lost track of the exec process %d", (int)pid);
-                int sig;
-                if (sigwait(set, &sig) != 0)
-                        return err_errno(err, -EINTR, "sigwait");
-                if (sig != SIGCHLD)
-                        kill(pid, sig);
-        }
-}
-
-static int write_pid_file(const char *path, pid_t pid, struct err *err)
-{
-        char buf[32];
-        int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-        int r = write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644);
-        return r < 0 ? err_errno(err, r, "write pid file %s", path) : 0;
-}
-
 static int exec_execute(struct exec_ctx *c, const sigset_t *set, int *ret_code, struct err *err)
 {
         int r = exec_spawn(c, err);
         if (r < 0)
                 return r;
-        if (c->o->pid_file && (r = write_pid_file(c->o->pid_file, c->pid, err)) < 0) {
+        if (c->o->pid_file && (r = process_write_pid_file(c->o->pid_file, c->pid, err)) < 0) {
                 kill(c->pid, SIGKILL);
                 return r;
         }
         if (c->o->detach)
                 return 0;
         closep(&c->console_fd);
-        return wait_forwarding(c->pid, set, ret_code, err);
+        return process_wait_forwarding(c->pid, set, ret_code, err);
 }
 
 int exec_process(const struct exec_opts *o, int *ret_exit_code, struct err *err)
@@ -571,7 +518,7 @@ int exec_process(const struct exec_opts *o, int *ret_exit_code, struct err *err)
         }
         /* Block before the process exists so no signal is lost; as subreaper the runtime
          * inherits the process when the joiner exits. */
-        forwarded_signals(&set);
+        process_forwarded_signals(&set);
         sigprocmask(SIG_BLOCK, &set, &old); /* EINVAL only, for a bad `how` */
         if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
                 r = err_errno(err, neg_errno(), "become child subreaper");

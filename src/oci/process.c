@@ -12,6 +12,8 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <termios.h>
@@ -348,4 +350,56 @@ int process_finish_and_exec(const struct init_ctx *ctx, const char *exe, struct 
                             struct err *err)
 {
         return finish_and_exec(ctx, exe, plan, err);
+}
+
+int process_connect_console(const char *path, int *ret_fd, struct err *err)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return err_set(err, -ENAMETOOLONG, "console socket path %s is too long", path);
+        strcpy(sa.sun_path, path);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return err_errno(err, neg_errno(), "console socket");
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return err_errno(err, neg_errno(), "connect to console socket %s", path);
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+void process_forwarded_signals(sigset_t *set)
+{
+        static const int keep[] = { SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS };
+        sigfillset(set);
+        for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+                sigdelset(set, keep[i]);
+}
+
+int process_wait_forwarding(pid_t pid, const sigset_t *set, int *ret_code, struct err *err)
+{
+        for (;;) {
+                int status;
+                pid_t w;
+                while ((w = waitpid(-1, &status, __WALL | WNOHANG)) > 0)
+                        if (w == pid) {
+                                *ret_code = WIFEXITED(status) ? WEXITSTATUS(status)
+                                          : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
+                                return 0;
+                        }
+                if (w < 0 && errno == ECHILD)
+                        return err_set(err, -ECHILD, "lost track of process %d", (int)pid);
+                int sig;
+                if (sigwait(set, &sig) != 0)
+                        return err_errno(err, -EINTR, "sigwait");
+                if (sig != SIGCHLD)
+                        kill(pid, sig);
+        }
+}
+
+int process_write_pid_file(const char *path, pid_t pid, struct err *err)
+{
+        char buf[32];
+        int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+        int r = write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644);
+        return r < 0 ? err_errno(err, r, "write pid file %s", path) : 0;
 }

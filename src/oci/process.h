@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "oci/spec.h"
@@ -59,3 +60,17 @@ int process_find_executable(const struct spec_process *p, char **ret, struct err
  * then execve. Returns only on failure. */
 int process_finish_and_exec(const struct init_ctx *ctx, const char *exe, struct seccomp_plan *plan,
                             struct err *err);
+
+/* Connects to a --console-socket path; *ret_fd is owned by the caller. */
+int process_connect_console(const char *path, int *ret_fd, struct err *err);
+
+/* The signals a foreground run or exec forwards: all but those the kernel must deliver
+ * itself (SIGKILL, SIGSTOP and the synchronous faults). */
+void process_forwarded_signals(sigset_t *set);
+
+/* With `set` blocked: reaps children until pid exits, forwarding every other signal of
+ * the set to it. *ret_code is the exit status, 128 + signal on death by signal. */
+int process_wait_forwarding(pid_t pid, const sigset_t *set, int *ret_code, struct err *err);
+
+/* Writes pid (decimal, no newline, as runc does) to path atomically. */
+int process_write_pid_file(const char *path, pid_t pid, struct err *err);

@@ -403,7 +403,7 @@ static int parse_user(struct pctx *c, json_object *proc, const char *pp, struct 
                 return err_errno(c->err, -ENOMEM, "%s: %s", c->name, pg);
         u->n_additional_gids = n;
         for (size_t i = 0; i < n; i++) {
-                uint64_t g;
+                uint64_t g = 0;
                 r = val_u64(c, jidx(pi, pg, i), json_object_array_get_idx(a, i), UINT32_MAX, &g);
                 if (r < 0)
                         return r;

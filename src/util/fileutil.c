@@ -98,7 +98,8 @@ int write_file_at(int dirfd, const char *path, const char *data, size_t len, mod
         return 0;
 }
 
-int write_file_atomic_at(int dirfd, const char *path, const char *data, size_t len, mode_t mode)
+static int write_file_replace(int dirfd, const char *path, const char *data, size_t len, mode_t mode,
+                              bool durable)
 {
         char tmp[4096];
         int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
@@ -109,13 +110,23 @@ int write_file_atomic_at(int dirfd, const char *path, const char *data, size_t l
         if (fd < 0)
                 return neg_errno();
         int r = write_all(fd, data, len);
-        if (r >= 0 && fsync(fd) < 0)
+        if (r >= 0 && durable && fsync(fd) < 0)
                 r = neg_errno();
         if (r >= 0 && renameat(dirfd, tmp, dirfd, path) < 0)
                 r = neg_errno();
         if (r < 0)
                 unlinkat(dirfd, tmp, 0);
         return r;
+}
+
+int write_file_atomic_at(int dirfd, const char *path, const char *data, size_t len, mode_t mode)
+{
+        return write_file_replace(dirfd, path, data, len, mode, false);
+}
+
+int write_file_durable_at(int dirfd, const char *path, const char *data, size_t len, mode_t mode)
+{
+        return write_file_replace(dirfd, path, data, len, mode, true);
 }
 
 int mkdir_p_at(int dirfd, const char *path, mode_t mode)

@@ -14,8 +14,12 @@ int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len);
 /* Writes data to dirfd/path (O_CREAT|O_TRUNC, mode). Returns 0 or a negative errno. */
 int write_file_at(int dirfd, const char *path, const char *data, size_t len, mode_t mode);
 
-/* Writes dirfd/path atomically: a temporary file in the same directory, fsync, rename. */
+/* Writes dirfd/path atomically: a temporary file in the same directory, then rename.
+ * Readers see the old or the new content, never a mix; not fsync'd (runtime state). */
 int write_file_atomic_at(int dirfd, const char *path, const char *data, size_t len, mode_t mode);
+
+/* The same, with an fsync before the rename: the new content survives a crash (store). */
+int write_file_durable_at(int dirfd, const char *path, const char *data, size_t len, mode_t mode);
 
 /* Writes a whole buffer to fd, retrying on short writes and EINTR. */
 int write_all(int fd, const void *data, size_t len);
