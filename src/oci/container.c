@@ -293,7 +293,8 @@ static int effective_resources(const struct spec *s, struct spec_resources *res,
         struct spec_device_rule *rules = calloc(n, sizeof(*rules));
         if (!rules)
                 return -ENOMEM;
-        memcpy(rules, res->devices, res->n_devices * sizeof(*rules));
+        if (res->n_devices)
+                memcpy(rules, res->devices, res->n_devices * sizeof(*rules));
         memcpy(rules + res->n_devices, default_device_rules, sizeof(default_device_rules));
         for (size_t i = 0; i < s->linux.n_devices; i++) {
                 const struct spec_device *d = &s->linux.devices[i];
