@@ -108,6 +108,12 @@ setup() {
 	install -m 0755 "$BATS_FILE_TMPDIR/staple-attack" "$BUNDLE/rootfs/bin/staple-attack"
 }
 
+teardown_file() {
+	if [[ -e $BATS_FILE_TMPDIR/created-user ]]; then
+		userdel "$ROOTLESS_USER" 2>/dev/null || true
+	fi
+}
+
 teardown() {
 	rootless_cleanup
 	common_teardown
@@ -400,8 +406,10 @@ rl_oci() {
 }
 
 rootless_setup() {
-	id "$ROOTLESS_USER" >/dev/null 2>&1 || useradd -M -s /usr/sbin/nologin "$ROOTLESS_USER" ||
-		skip "cannot create user $ROOTLESS_USER"
+	if ! id "$ROOTLESS_USER" >/dev/null 2>&1; then
+		useradd -M -s /usr/sbin/nologin "$ROOTLESS_USER" || skip "cannot create user $ROOTLESS_USER"
+		touch "$BATS_FILE_TMPDIR/created-user" # removed again by teardown_file
+	fi
 	if [[ $(cat /proc/sys/kernel/unprivileged_userns_clone 2>/dev/null) == 0 ]] ||
 		! runuser -u "$ROOTLESS_USER" -- unshare -U true 2>/dev/null; then
 		skip "this host forbids unprivileged user namespaces"
