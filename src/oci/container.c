@@ -516,7 +516,7 @@ static int signal_init(const struct state *st, int sig, struct err *err)
         /* the pidfd pins the process: check it is still the init we started */
         int r = 0;
         if (!state_pid_alive(st))
-                r = err_set(err, -ESRCH, "container %s is not running", st->id);
+                r = err_set(err, -ESRCH, "cannot signal container %s: container not running", st->id);
         else if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
                 r = err_errno(err, neg_errno(), "container %s: signal %d", st->id, sig);
         close(pidfd);
@@ -540,8 +540,9 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct e
         int r = load(root, id, true, &fd, &st, err);
         if (r < 0)
                 return r;
+        /* runc's wording: the containerd shim matches "container not running" */
         if (state_status(fd, st) == STATUS_STOPPED)
-                return err_set(err, -ESRCH, "container %s is not running", id);
+                return all ? 0 : err_set(err, -ESRCH, "cannot signal container %s: container not running", id);
         return all ? kill_all(st, sig, err) : signal_init(st, sig, err);
 }
 

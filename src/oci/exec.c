@@ -298,7 +298,7 @@ static int plan_namespaces(struct exec_ctx *c, struct err *err)
                         c->ns_flags |= ns_files[i].flag;
         }
         if (!state_pid_alive(c->st))
-                return err_set(err, -ESRCH, "container %s is not running", c->o->id);
+                return err_set(err, -ESRCH, "cannot exec in container %s: container not running", c->o->id);
         return 0;
 }
 

@@ -36,7 +36,7 @@ static int parse_number(const char *s, int lo, int hi)
 int signal_parse(const char *s)
 {
         if (*s >= '0' && *s <= '9')
-                return parse_number(s, 1, SIGRTMAX);
+                return parse_number(s, 0, SIGRTMAX); /* 0: only check that it exists */
         if (!strncasecmp(s, "SIG", 3))
                 s += 3;
         for (size_t i = 0; i < ARRAY_SIZE(signal_table); i++)
