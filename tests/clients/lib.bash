@@ -123,34 +123,8 @@ rootfs_tar() {
 	tar -C "$STAPLE_TEST_ROOTFS" -c .
 }
 
-# Assertion helpers (bats without bats-assert).
-assert_success() {
-	if [[ $status -ne 0 ]]; then
-		echo "expected success, got status $status; output: $output" >&2
-		return 1
-	fi
-}
-
-assert_failure() {
-	if [[ $status -eq 0 ]]; then
-		echo "expected failure, got status 0; output: $output" >&2
-		return 1
-	fi
-}
-
-assert_output_contains() {
-	if ! grep -qiF -- "$1" <<<"$output"; then
-		echo "expected output to contain '$1'; output: $output" >&2
-		return 1
-	fi
-}
-
-assert_equal() { # GOT WANT
-	if [[ $1 != "$2" ]]; then
-		echo "expected '$2', got '$1'" >&2
-		return 1
-	fi
-}
+# Assertions shared with the rest of the suite.
+source "$BATS_TEST_DIRNAME/assert.bash"
 
 # retry TRIES CMD...: run CMD until it succeeds, 0.2 s apart.
 retry() {
