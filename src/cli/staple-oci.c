@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "util/signals.h"
+#include "oci/checkpoint.h"
 #include "oci/container.h"
 #include "oci/selfexe.h"
 #include "oci/spec_default.h"
@@ -84,6 +85,18 @@ int parse_uint(const char *s, unsigned int *ret)
         return 0;
 }
 
+/* Socket activation (sd_listen_fds): the fds 3.. we were handed when LISTEN_PID is ours. */
+static unsigned int listen_fds_from_env(void)
+{
+        const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+        char own[32];
+        unsigned int n;
+        snprintf(own, sizeof(own), "%d", (int)getpid());
+        if (!pid || !fds || strcmp(pid, own) || parse_uint(fds, &n) < 0)
+                return 0;
+        return n;
+}
+
 /* Options shared by create and run. Returns the index of the first argument, or -1. */
 static int parse_create_opts(int argc, char **argv, struct container_opts *o, bool *detach)
 {
@@ -128,6 +141,8 @@ static int parse_create_opts(int argc, char **argv, struct container_opts *o, bo
                 return fail("%s: expected exactly one container id", argv[0]), -1;
         o->id = argv[optind];
         o->root = g.root;
+        o->listen_fds = listen_fds_from_env();
+        o->preserve_fds += o->listen_fds;
         return optind;
 }
 
@@ -319,9 +334,65 @@ static int cmd_spec(int argc, char **argv)
         return r < 0 ? fail("spec: write %s/config.json: %s", bundle, strerror(-r)) : 0;
 }
 
-static int cmd_unsupported(int argc, char **argv)
+/* checkpoint and restore share runc's flags; a flag of the other command is refused. */
+static int parse_checkpoint_opts(int argc, char **argv, bool restore, struct checkpoint_opts *o)
 {
-        return fail("%s: not supported by this version of staple-oci yet", argv[0]);
+        enum { OPT_IMAGE = 256, OPT_WORK, OPT_LEAVE, OPT_TCP, OPT_BUNDLE, OPT_DETACH };
+        static const struct option opts[] = {
+                { "image-path", required_argument, NULL, OPT_IMAGE },
+                { "work-path", required_argument, NULL, OPT_WORK },
+                { "leave-running", no_argument, NULL, OPT_LEAVE },
+                { "tcp-established", no_argument, NULL, OPT_TCP },
+                { "bundle", required_argument, NULL, OPT_BUNDLE },
+                { "detach", no_argument, NULL, OPT_DETACH },
+                { NULL, 0, NULL, 0 },
+        };
+        int c;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, restore ? "+b:d" : "+", opts, NULL)) != -1) {
+                if (c == OPT_IMAGE)
+                        o->image_path = optarg;
+                else if (c == OPT_WORK)
+                        o->work_path = optarg;
+                else if (c == OPT_TCP)
+                        o->tcp_established = true;
+                else if (c == OPT_LEAVE && !restore)
+                        o->leave_running = true;
+                else if ((c == OPT_BUNDLE || c == 'b') && restore)
+                        o->bundle = optarg;
+                else if ((c == OPT_DETACH || c == 'd') && restore)
+                        o->detach = true;
+                else if (c == '?')
+                        return -1; /* getopt said why */
+                else
+                        return fail("%s: unknown flag %s", argv[0], argv[optind - 1]), -1;
+        }
+        if (optind != argc - 1)
+                return fail("%s: expected exactly one container id", argv[0]), -1;
+        o->id = argv[optind];
+        o->root = g.root;
+        return 0;
+}
+
+static int cmd_checkpoint(int argc, char **argv)
+{
+        struct checkpoint_opts o = { 0 };
+        struct err err = { 0 };
+        if (parse_checkpoint_opts(argc, argv, false, &o) < 0)
+                return 1;
+        return check(checkpoint_dump(&o, &err), &err);
+}
+
+static int cmd_restore(int argc, char **argv)
+{
+        struct checkpoint_opts o = { 0 };
+        struct err err = { 0 };
+        int code = 1;
+        if (parse_checkpoint_opts(argc, argv, true, &o) < 0)
+                return 1;
+        if (check(checkpoint_restore(&o, &code, &err), &err))
+                return code ? code : 1;
+        return code;
 }
 
 static const struct command {
@@ -344,8 +415,8 @@ static const struct command {
         { "events", cmd_events, "container events and resource statistics" },
         { "ps", cmd_ps, "processes of a container" },
         { "features", cmd_features, "what this runtime supports (JSON)" },
-        { "checkpoint", cmd_unsupported, "checkpoint a container (not yet)" },
-        { "restore", cmd_unsupported, "restore a container (not yet)" },
+        { "checkpoint", cmd_checkpoint, "checkpoint a running container (CRIU)" },
+        { "restore", cmd_restore, "restore a container from a checkpoint (CRIU)" },
 };
 
 static void usage(FILE *f)

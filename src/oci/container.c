@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "oci/cgroup.h"
+#include "oci/console.h"
 #include "oci/hooks.h"
 #include "oci/namespaces.h"
 #include "oci/process.h"
@@ -73,6 +74,30 @@ static char *now_rfc3339(void)
         return out;
 }
 
+/* Socket activation as runc does it: the container's init is pid 1 of its namespace and
+ * gets the n sockets as fds 3.. (preserved), so LISTEN_FDS=n and LISTEN_PID=1 are set,
+ * replacing any value config.json had. The strings live as long as the process. */
+static int add_listen_env(struct spec_process *p, unsigned int n, struct err *err)
+{
+        static char fds_var[32];
+        static char pid_var[] = "LISTEN_PID=1";
+        snprintf(fds_var, sizeof(fds_var), "LISTEN_FDS=%u", n);
+        size_t len = 0, keep = 0;
+        while (p->env[len])
+                len++;
+        for (size_t i = 0; i < len; i++)
+                if (strncmp(p->env[i], "LISTEN_FDS=", 11) && strncmp(p->env[i], "LISTEN_PID=", 11))
+                        p->env[keep++] = p->env[i];
+        char **env = realloc(p->env, (keep + 3) * sizeof(char *));
+        if (!env)
+                return err_errno(err, -ENOMEM, "socket activation");
+        env[keep] = fds_var;
+        env[keep + 1] = pid_var;
+        env[keep + 2] = NULL;
+        p->env = env;
+        return 0;
+}
+
 /* Plan: everything about the bundle and the flags is checked before the system changes. */
 static int create_plan(struct create_ctx *c, struct err *err)
 {
@@ -104,6 +129,8 @@ static int create_plan(struct create_ctx *c, struct err *err)
         if (!S_ISDIR(st.st_mode))
                 return err_set(err, -ENOTDIR, "rootfs %s: not a directory", root);
         if ((r = security_check_lsm(c->spec, err)) < 0)
+                return r;
+        if (o->listen_fds && (r = add_listen_env(&c->spec->process, o->listen_fds, err)) < 0)
                 return r;
         if (c->spec->process.terminal && !o->console_socket)
                 return err_set(err, -EINVAL, "process.terminal is true: --console-socket is required");
@@ -644,6 +671,65 @@ void container_list_free(struct container_info *list, size_t n)
         free(list);
 }
 
+/* runc's foreground run with a terminal and no --console-socket: the runtime itself is
+ * the console. Only a bundle asking for a terminal needs it, so peek at its config. */
+static bool run_needs_console(const struct container_opts *o, bool detach)
+{
+        if (detach || o->console_socket)
+                return false;
+        _cleanup_close_ int bfd = open(o->bundle ? o->bundle : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct spec *s = NULL;
+        if (bfd < 0 || spec_load(bfd, &s, &(struct err){ 0 }) < 0)
+                return false; /* create reports the error */
+        bool yes = s->has_process && s->process.terminal;
+        spec_free(s);
+        return yes;
+}
+
+/* The runtime's side of the terminal: master received, the caller's tty raw. */
+struct run_console {
+        struct console_listener l;
+        struct console_raw raw;
+        int master;
+};
+
+static void run_console_done(struct run_console *rc)
+{
+        console_raw_leave(&rc->raw);
+        console_listener_done(&rc->l);
+        closep(&rc->master);
+}
+
+static int run_console_attach(struct run_console *rc, struct err *err)
+{
+        int r = console_receive_master(&rc->l, &rc->master, err);
+        if (r < 0)
+                return r;
+        console_listener_done(&rc->l);
+        /* a tty's own size wins over consoleSize, which the init applied already */
+        if ((r = console_copy_winsize(STDIN_FILENO, rc->master)) < 0)
+                return err_errno(err, r, "copy the window size to the container's pty");
+        return console_raw_enter(&rc->raw, STDIN_FILENO, err);
+}
+
+/* create + start, with the runtime as the console when it must be. */
+static int run_create_start(const struct container_opts *o, struct run_console *rc, pid_t *ret_pid,
+                            struct err *err)
+{
+        struct container_opts co = *o;
+        int r;
+        if (rc) {
+                if ((r = console_listen(&rc->l, err)) < 0)
+                        return r;
+                co.console_socket = rc->l.path;
+        }
+        if ((r = create_container(&co, ret_pid, err)) < 0)
+                return r;
+        if ((rc && (r = run_console_attach(rc, err)) < 0) || (r = container_start(o->root, o->id, err)) < 0)
+                container_delete(o->root, o->id, true, &(struct err){ 0 });
+        return r;
+}
+
 int container_run(const struct container_opts *o, bool detach, int *ret_exit_code, struct err *err)
 {
         sigset_t set, old;
@@ -652,17 +738,20 @@ int container_run(const struct container_opts *o, bool detach, int *ret_exit_cod
          * As subreaper the runtime also reaps an init cloned by an intermediate. */
         if (!detach && (sigprocmask(SIG_BLOCK, &set, &old) < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) < 0))
                 return err_errno(err, neg_errno(), "run %s: prepare signals", o->id);
+        struct run_console rc = { .master = -1, .l = { .fd = -1 } };
+        bool console = run_needs_console(o, detach);
         pid_t pid = 0;
-        int r = create_container(o, &pid, err);
-        if (r >= 0 && (r = container_start(o->root, o->id, err)) < 0)
-                container_delete(o->root, o->id, true, &(struct err){ 0 });
+        int r = run_create_start(o, console ? &rc : NULL, &pid, err);
         if (r < 0 || detach) {
+                run_console_done(&rc);
                 if (!detach)
                         sigprocmask(SIG_SETMASK, &old, NULL);
                 *ret_exit_code = r < 0 ? 1 : 0;
                 return r;
         }
-        r = process_wait_forwarding(pid, &set, ret_exit_code, err);
+        r = console ? console_relay(rc.master, pid, &set, ret_exit_code, err)
+                    : process_wait_forwarding(pid, &set, ret_exit_code, err);
+        run_console_done(&rc);
         struct err derr = { 0 };
         if (container_delete(o->root, o->id, true, &derr) < 0 && r >= 0)
                 r = err_set(err, derr.code, "%s", derr.msg);

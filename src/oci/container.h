@@ -16,7 +16,8 @@ struct container_opts {
         const char *pid_file;       /* may be NULL */
         const char *console_socket; /* may be NULL */
         bool no_pivot;
-        unsigned int preserve_fds;
+        unsigned int preserve_fds;   /* counts the listen_fds too */
+        unsigned int listen_fds;     /* socket activation: the first preserved fds are sockets */
 };
 
 /* Creates the container and leaves its init waiting on the exec fifo. Nothing is left

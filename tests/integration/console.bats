@@ -140,3 +140,128 @@ wait_receiver() {
 	run oci run --bundle "$BUNDLE" "$ID-2" </dev/null
 	assert_equal "$output" /
 }
+
+# A terminal driver for foreground `run`: runs the command on a new pty of 33x111,
+# types "hello\r" once the container printed "ready" (first resizing the pty to
+# 40x120 when RESIZE is set), copies everything to OUT and exits with the
+# command's code.
+DRIVER='
+import fcntl, os, pty, signal, struct, sys, termios, time
+out = sys.argv[1]
+signal.alarm(30)
+pid, fd = pty.fork()
+if pid == 0:
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
+    os.execvp(sys.argv[2], sys.argv[2:])
+data, typed = b"", False
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:  # EIO once the command and the container are gone
+        break
+    if not chunk:
+        break
+    data += chunk
+    if not typed and b"ready" in data:
+        if os.environ.get("RESIZE"):
+            fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+            time.sleep(0.5)
+        os.write(fd, b"hello\r")
+        typed = True
+_, status = os.waitpid(pid, 0)
+with open(out, "wb") as f:
+    f.write(data)
+sys.exit(os.waitstatus_to_exitcode(status))
+'
+
+# drive CMD...: runs CMD under the driver; $output is what the terminal showed, CR removed.
+drive() {
+	local rc=0
+	"$PYTHON" -c "$DRIVER" "$TEST_TMP/tty.out" "$@" || rc=$?
+	output=$(tr -d '\r' <"$TEST_TMP/tty.out")
+	echo "$output"
+	return $rc
+}
+
+@test "foreground run with a terminal: the runtime is the console (tty, input, exit code)" {
+	[ -n "$PYTHON" ] || skip "no python3"
+	update_config '.process.terminal = true'
+	set_args sh -c 'tty; '"$HELPER"' isatty 0; echo ready; read line; echo "got:$line"; exit 7'
+	local rc=0
+	drive "$STAPLE_OCI" --root "$ROOT" run --bundle "$BUNDLE" "$ID" || rc=$?
+	assert_equal "$rc" 7
+	[[ $output == *"/dev/pts/"* ]] || [[ $output == *"/dev/console"* ]]
+	assert_output_contains "got:hello"
+	assert_no_container "$ID"
+}
+
+@test "foreground run with a terminal: raw mode while it runs, the terminal restored after" {
+	[ -n "$PYTHON" ] || skip "no python3"
+	update_config '.process.terminal = true'
+	set_args sh -c 'echo ready; read line; echo "got:$line"'
+	drive sh -c 'stty -a >"$1/before"; "$2" --root "$3" run --bundle "$4" "$5"; stty -a >"$1/after"' \
+		sh "$TEST_TMP" "$STAPLE_OCI" "$ROOT" "$BUNDLE" "$ID"
+	# raw mode: the host pty did not echo the typed line, only the container's pty did
+	[ "$(grep -c hello <<<"$output")" -eq 2 ]
+	assert_equal "$(cat "$TEST_TMP/after")" "$(cat "$TEST_TMP/before")"
+	grep -qw icanon "$TEST_TMP/after"
+}
+
+@test "foreground run with a terminal: window size copied at start and on SIGWINCH" {
+	[ -n "$PYTHON" ] || skip "no python3"
+	update_config '.process.terminal = true | .process.consoleSize = {"height": 25, "width": 77}'
+	set_args sh -c 'stty size; echo ready; read line; stty size'
+	RESIZE=1 drive "$STAPLE_OCI" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+	assert_output_contains "33 111"
+	assert_output_contains "40 120"
+}
+
+@test "foreground run with a terminal and no tty on stdin: consoleSize applies" {
+	update_config '.process.terminal = true | .process.consoleSize = {"height": 25, "width": 77}'
+	set_args sh -c 'stty size; '"$HELPER"' isatty 1'
+	run oci run --bundle "$BUNDLE" "$ID" </dev/null
+	assert_success
+	assert_output_contains "25 77"
+	assert_no_container "$ID"
+}
+
+@test "run -d with a terminal still needs --console-socket" {
+	update_config '.process.terminal = true'
+	run oci run -d --bundle "$BUNDLE" "$ID" </dev/null
+	assert_failure
+	assert_output_contains "console"
+	assert_no_container "$ID"
+}
+
+# Starts the runtime as socket activation would (LISTEN_PID is the runtime's own pid)
+# with a listening TCP socket as fd 3.
+ACTIVATE='
+import os, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+if s.fileno() != 3:
+    os.dup2(s.fileno(), 3)
+os.set_inheritable(3, True)
+os.environ["LISTEN_FDS"] = "1"
+os.environ["LISTEN_PID"] = str(os.getpid())
+os.execvp(sys.argv[1], sys.argv[1:])
+'
+
+@test "socket activation: LISTEN_FDS sockets pass as fd 3.., LISTEN_PID=1 in the container" {
+	[ -n "$PYTHON" ] || skip "no python3"
+	set_args sh -c 'echo "fds=$LISTEN_FDS pid=$LISTEN_PID"; '"$HELPER"' ls-fds'
+	update_config '.process.env += ["LISTEN_FDS=9", "LISTEN_PID=42"]'
+	run "$PYTHON" -c "$ACTIVATE" "$STAPLE_OCI" --root "$ROOT" run --bundle "$BUNDLE" "$ID" </dev/null
+	assert_success
+	assert_equal "${lines[0]}" "fds=1 pid=1"
+	[[ ${lines[1]} == "3 socket:"* ]]
+	[ "${#lines[@]}" -eq 2 ]
+}
+
+@test "socket activation: LISTEN_PID of another process is ignored" {
+	set_args sh -c 'echo "fds=${LISTEN_FDS:-none}"; '"$HELPER"' ls-fds'
+	run env LISTEN_FDS=1 LISTEN_PID=1 "$STAPLE_OCI" --root "$ROOT" run --bundle "$BUNDLE" "$ID" 3</dev/null </dev/null
+	assert_success
+	assert_equal "$output" "fds=none"
+}
