@@ -11,7 +11,8 @@ DEMO := $(BUILD)/demo
 DEBS := meson ninja-build gcc libc6-dev binutils pkg-config libjson-c-dev libseccomp-dev \
 	libcap-dev libcap2-bin libcriterion-dev bats busybox-static jq iproute2 procps \
 	util-linux perl-base python3 libarchive-dev libssl-dev podman crun containerd \
-	python3-grpcio python3-protobuf protobuf-compiler criu
+	python3-grpcio python3-protobuf protobuf-compiler criu libcurl4-openssl-dev \
+	docker-registry skopeo curl
 
 .PHONY: all build deps demo check rootfs
 

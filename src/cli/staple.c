@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/run.h"
+#include "image/registry.h"
 #include "image/store.h"
 #include "util/cleanup.h"
 
@@ -208,6 +210,94 @@ static int cmd_import(int argc, char **argv)
         return 0;
 }
 
+/* ---- registry ---- */
+
+/* Per-blob progress on a terminal: "a1b2c3d4e5f6  1.2MB / 3.4MB  5.6MB/s". */
+struct progress {
+        char what[80];
+        struct timespec start, last;
+};
+
+static double seconds_since(const struct timespec *t)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void show_progress(void *userdata, const char *what, uint64_t done, uint64_t total, bool final)
+{
+        struct progress *p = userdata;
+        if (strncmp(p->what, what, sizeof(p->what) - 1)) {
+                snprintf(p->what, sizeof(p->what), "%s", what);
+                clock_gettime(CLOCK_MONOTONIC, &p->start);
+                p->last = (struct timespec){ 0 };
+        } else if (!final && seconds_since(&p->last) < 0.1) {
+                return;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &p->last);
+        char d[32], t[32], rate[32];
+        double secs = seconds_since(&p->start);
+        human_size(done, d, sizeof(d));
+        human_size(total, t, sizeof(t));
+        human_size(secs > 0.01 ? (uint64_t)((double)done / secs) : 0, rate, sizeof(rate));
+        fprintf(stderr, "\r%-12.12s  %9s / %-9s  %9s/s%s", short_digest(what), d, total ? t : "?", rate,
+                final ? "\n" : "");
+}
+
+static int parse_registry_opt(int c, struct registry_opts *o)
+{
+        if (c == 'a') {
+                o->auth_file = optarg;
+                return 0;
+        }
+        if (c != 'T' || (strcmp(optarg, "true") && strcmp(optarg, "false")))
+                return -EINVAL;
+        o->tls_no_verify = !strcmp(optarg, "false");
+        return 0;
+}
+
+static const struct option registry_options[] = { { "tls-verify", required_argument, NULL, 'T' },
+                                                  { "authfile", required_argument, NULL, 'a' },
+                                                  { 0 } };
+
+static int cmd_pull(int argc, char **argv)
+{
+        static struct progress prog;
+        struct registry_opts o = { .progress = isatty(STDERR_FILENO) ? show_progress : NULL, .userdata = &prog };
+        int c;
+        while ((c = getopt_sub(argc, argv, "+", registry_options)) != -1)
+                if (parse_registry_opt(c, &o) < 0)
+                        return fail("usage: staple pull [--tls-verify=true|false] [--authfile FILE] HOST[:PORT]/NAME[:TAG]");
+        if (optind + 1 != argc)
+                return fail("usage: staple pull [--tls-verify=true|false] [--authfile FILE] HOST[:PORT]/NAME[:TAG]");
+        struct err err = { 0 };
+        _cleanup_free_ char *digest = NULL;
+        if (check(engine_pull(&eng, argv[optind], &o, &digest, &err), &err))
+                return EXIT_STAPLE;
+        printf("%s\n", digest);
+        return 0;
+}
+
+static int cmd_push(int argc, char **argv)
+{
+        static struct progress prog;
+        struct registry_opts o = { .progress = isatty(STDERR_FILENO) ? show_progress : NULL, .userdata = &prog };
+        int c;
+        while ((c = getopt_sub(argc, argv, "+", registry_options)) != -1)
+                if (parse_registry_opt(c, &o) < 0)
+                        return fail("usage: staple push [--tls-verify=true|false] [--authfile FILE] IMAGE [HOST[:PORT]/NAME[:TAG]]");
+        if (optind >= argc || argc - optind > 2)
+                return fail("usage: staple push [--tls-verify=true|false] [--authfile FILE] IMAGE [HOST[:PORT]/NAME[:TAG]]");
+        const char *src = argv[optind], *dest = optind + 1 < argc ? argv[optind + 1] : NULL;
+        struct err err = { 0 };
+        _cleanup_free_ char *digest = NULL;
+        if (check(engine_push(&eng, src, dest, &o, &digest, &err), &err))
+                return EXIT_STAPLE;
+        printf("%s\n", digest);
+        return 0;
+}
+
 /* ---- containers ---- */
 
 struct strv {
@@ -366,6 +456,8 @@ static const struct command image_commands[] = {
         { "rm", cmd_rmi, "remove images" },
         { "load", cmd_load, "load images from a docker-archive or OCI layout" },
         { "import", cmd_import, "make an image from a root filesystem tarball" },
+        { "pull", cmd_pull, "pull an image from a registry" },
+        { "push", cmd_push, "push an image to a registry" },
 };
 
 static int dispatch(const struct command *t, size_t n, const char *what, int argc, char **argv);
@@ -383,7 +475,9 @@ static const struct command commands[] = {
         { "rmi", cmd_rmi, "remove images (-f: even when a container uses them)" },
         { "load", cmd_load, "load images from a docker-archive or OCI layout (-i FILE)" },
         { "import", cmd_import, "make an image from a root filesystem tarball" },
-        { "image", cmd_image, "image inspect|prune|ls|rm|load|import" },
+        { "pull", cmd_pull, "pull an image from a registry (HOST[:PORT]/NAME[:TAG])" },
+        { "push", cmd_push, "push an image to a registry (IMAGE [HOST[:PORT]/NAME[:TAG]])" },
+        { "image", cmd_image, "image inspect|prune|ls|rm|load|import|pull|push" },
 };
 
 static void usage(FILE *f, const struct command *t, size_t n, const char *what)

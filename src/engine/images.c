@@ -1,5 +1,5 @@
 /* images.c: the engine's image commands over the store: list, remove (refusing images
- * that containers use), inspect, prune, load and import. */
+ * that containers use), inspect, prune, load, import, pull and push. */
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +7,7 @@
 
 #include "engine/run.h"
 #include "image/archive.h"
+#include "image/registry.h"
 #include "image/store.h"
 #include "util/cleanup.h"
 
@@ -244,4 +245,24 @@ int engine_import(const struct engine *e, const char *tar_path, const char *ref,
         if (r < 0)
                 return r;
         return archive_import_rootfs(st, tar_path, ref, err);
+}
+
+int engine_pull(const struct engine *e, const char *ref, const struct registry_opts *o, char **ret_digest,
+                struct err *err)
+{
+        _cleanup_store_ struct store *st = NULL;
+        int r = store_open(e->root, &st, err);
+        if (r < 0)
+                return r;
+        return registry_pull(st, ref, o, ret_digest, err);
+}
+
+int engine_push(const struct engine *e, const char *src, const char *dest, const struct registry_opts *o,
+                char **ret_digest, struct err *err)
+{
+        _cleanup_store_ struct store *st = NULL;
+        int r = store_open(e->root, &st, err);
+        if (r < 0)
+                return r;
+        return registry_push(st, src, dest, o, ret_digest, err);
 }

@@ -50,6 +50,12 @@ int engine_image_inspect(const struct engine *e, const char *ref, struct json_ob
 int engine_image_prune(const struct engine *e, size_t *ret_freed, struct err *err);
 int engine_load(const struct engine *e, const char *path, char ***ret_refs, struct err *err);
 int engine_import(const struct engine *e, const char *tar_path, const char *ref, struct err *err);
+/* staple pull / push through image/registry.h (o may be NULL); *ret_digest: manifest digest. */
+struct registry_opts;
+int engine_pull(const struct engine *e, const char *ref, const struct registry_opts *o, char **ret_digest,
+                struct err *err);
+int engine_push(const struct engine *e, const char *src, const char *dest, const struct registry_opts *o,
+                char **ret_digest, struct err *err);
 
 /* Shared with images.c: <root>/containers[/<id>] (-ENOMEM only); the diff-ids every
  * container's snapshot uses (NULL-terminated, caller frees); the id of a container made
