@@ -199,6 +199,22 @@ static int cmd_load(int argc, char **argv)
         return 0;
 }
 
+static int cmd_save(int argc, char **argv)
+{
+        static const struct option opts[] = { { "output", required_argument, NULL, 'o' }, { 0 } };
+        const char *output = NULL;
+        int c;
+        while ((c = getopt_sub(argc, argv, "+o:", opts)) != -1) {
+                if (c != 'o')
+                        return fail("usage: staple save -o FILE IMAGE");
+                output = optarg;
+        }
+        if (!output || optind != argc - 1)
+                return fail("usage: staple save -o FILE IMAGE");
+        struct err err = { 0 };
+        return check(engine_save(&eng, argv[optind], output, &err), &err) ? EXIT_STAPLE : 0;
+}
+
 static int cmd_import(int argc, char **argv)
 {
         if (argc != 3)
@@ -455,6 +471,7 @@ static const struct command image_commands[] = {
         { "ls", cmd_images, "list images" },
         { "rm", cmd_rmi, "remove images" },
         { "load", cmd_load, "load images from a docker-archive or OCI layout" },
+        { "save", cmd_save, "write an image as a docker-archive" },
         { "import", cmd_import, "make an image from a root filesystem tarball" },
         { "pull", cmd_pull, "pull an image from a registry" },
         { "push", cmd_push, "push an image to a registry" },
@@ -474,6 +491,7 @@ static const struct command commands[] = {
         { "images", cmd_images, "list images (--format json)" },
         { "rmi", cmd_rmi, "remove images (-f: even when a container uses them)" },
         { "load", cmd_load, "load images from a docker-archive or OCI layout (-i FILE)" },
+        { "save", cmd_save, "write an image as a docker-archive (-o FILE)" },
         { "import", cmd_import, "make an image from a root filesystem tarball" },
         { "pull", cmd_pull, "pull an image from a registry (HOST[:PORT]/NAME[:TAG])" },
         { "push", cmd_push, "push an image to a registry (IMAGE [HOST[:PORT]/NAME[:TAG]])" },

@@ -247,6 +247,15 @@ int engine_import(const struct engine *e, const char *tar_path, const char *ref,
         return archive_import_rootfs(st, tar_path, ref, err);
 }
 
+int engine_save(const struct engine *e, const char *ref, const char *out_path, struct err *err)
+{
+        _cleanup_store_ struct store *st = NULL;
+        int r = store_open(e->root, &st, err);
+        if (r < 0)
+                return r;
+        return archive_save(st, ref, out_path, err);
+}
+
 int engine_pull(const struct engine *e, const char *ref, const struct registry_opts *o, char **ret_digest,
                 struct err *err)
 {

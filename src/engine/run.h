@@ -50,6 +50,9 @@ int engine_image_inspect(const struct engine *e, const char *ref, struct json_ob
 int engine_image_prune(const struct engine *e, size_t *ret_freed, struct err *err);
 int engine_load(const struct engine *e, const char *path, char ***ret_refs, struct err *err);
 int engine_import(const struct engine *e, const char *tar_path, const char *ref, struct err *err);
+
+/* staple save -o FILE IMAGE: a docker-archive that podman load and docker load read. */
+int engine_save(const struct engine *e, const char *ref, const char *out_path, struct err *err);
 /* staple pull / push through image/registry.h (o may be NULL); *ret_digest: manifest digest. */
 struct registry_opts;
 int engine_pull(const struct engine *e, const char *ref, const struct registry_opts *o, char **ret_digest,

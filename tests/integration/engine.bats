@@ -261,3 +261,36 @@ teardown() {
 	assert_equal "$output" "from podman"
 	assert_nothing_left
 }
+
+@test "engine: staple save writes a docker-archive that podman loads and runs" {
+	command -v podman >/dev/null || skip "podman not installed"
+	local pt=$TEST_TMP/podman
+	mkdir -p "$pt"
+	cat >"$pt/containers.conf" <<-CONF
+		[containers]
+		default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+		[engine]
+		cgroup_manager = "cgroupfs"
+		events_logger = "file"
+		events_logfile_path = "$pt/events.log"
+	CONF
+	cat >"$pt/storage.conf" <<-CONF
+		[storage]
+		driver = "vfs"
+		graphroot = "$pt/graph"
+		runroot = "$pt/run"
+	CONF
+	local -x CONTAINERS_CONF=$pt/containers.conf CONTAINERS_STORAGE_CONF=$pt/storage.conf
+	run st import "$ROOTFS_TAR" staple-test/saved:1
+	assert_success
+	run st save -o "$pt/out.tar" staple-test/saved:1
+	assert_success
+	run podman load -i "$pt/out.tar"
+	assert_success
+	run podman run --rm --runtime "$(command -v runc)" --network none --cgroup-parent /staple-test-podman \
+		staple-test/saved:1 echo "from staple"
+	podman system reset -f >/dev/null 2>&1
+	rmdir /sys/fs/cgroup/*/staple-test-podman 2>/dev/null || true
+	assert_success
+	assert_output_contains "from staple"
+}
