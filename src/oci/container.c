@@ -592,12 +592,15 @@ int container_delete(const char *root, const char *id, bool force, struct err *e
 {
         _cleanup_close_ int fd = -1;
         _cleanup_state_ struct state *st = NULL;
-        int r = load(root, id, true, &fd, &st, err);
-        if (r < 0) {
-                /* a state directory without a readable state.json: a create that crashed */
-                if (r != -ENOENT && force)
-                        return state_dir_remove(root, id, err);
+        int r = state_validate_id(id, err);
+        if (r < 0 || (r = state_dir_open(root, id, true, &fd, err)) < 0)
                 return r;
+        if ((r = state_read(fd, &st, err)) < 0) {
+                /* a state directory without a readable state.json: a create that was killed
+                 * before it could undo itself; --force clears it */
+                if (force)
+                        return state_dir_remove(root, id, err);
+                return err_wrap(err, "container %s", id);
         }
         enum container_status status = state_status(fd, st);
         if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force)

@@ -290,7 +290,13 @@ teardown() {
 	run podman run --rm --runtime "$(command -v runc)" --network none --cgroup-parent /staple-test-podman \
 		staple-test/saved:1 echo "from staple"
 	podman system reset -f >/dev/null 2>&1
-	rmdir /sys/fs/cgroup/*/staple-test-podman 2>/dev/null || true
+	# podman puts conmon in a child cgroup of the parent; remove both
+	local d
+	for d in /sys/fs/cgroup/*/staple-test-podman /sys/fs/cgroup/staple-test-podman; do
+		[[ -d $d ]] || continue
+		rmdir "$d/conmon" 2>/dev/null
+		rmdir "$d" 2>/dev/null || true
+	done
 	assert_success
 	assert_output_contains "from staple"
 }

@@ -301,3 +301,13 @@ TERM_LOOP='trap "exit 0" TERM; while true; do sleep 0.1; done'
 	assert_output_contains "CapInh:	0000000000000000"
 	assert_output_contains "NoNewPrivs:	1"
 }
+
+@test "delete --force clears the state dir of a create that was killed midway" {
+	skip_if_runc "runc keeps no state dir before its state.json"
+	mkdir -p "$ROOT/$ID" && mkfifo "$ROOT/$ID/exec.fifo"
+	run oci delete "$ID"
+	assert_failure
+	run oci delete --force "$ID"
+	assert_success
+	[[ ! -e $ROOT/$ID ]]
+}
