@@ -222,14 +222,9 @@ static int spawn_init(struct create_ctx *c, struct err *err)
         return r;
 }
 
-static char *create_state_json(struct create_ctx *c, enum container_status status)
-{
-        return state_to_json(&c->st, status);
-}
-
 static int run_create_hooks(struct create_ctx *c, struct err *err)
 {
-        _cleanup_free_ char *json = create_state_json(c, STATUS_CREATING);
+        _cleanup_free_ char *json = state_to_json(&c->st, STATUS_CREATING);
         if (!json)
                 return err_errno(err, -ENOMEM, "state");
         c->st.creating = true; /* a hook may run `state ID` */
@@ -272,7 +267,7 @@ static int drive_init(struct create_ctx *c, struct err *err)
         if (ns_creates(c->spec, SPEC_NS_USER) && (r = write_id_maps(c->pid, c->spec, err)) < 0)
                 return r;
         c->st.pid = c->pid;
-        _cleanup_free_ char *json = create_state_json(c, STATUS_CREATING);
+        _cleanup_free_ char *json = state_to_json(&c->st, STATUS_CREATING);
         if (!json)
                 return err_errno(err, -ENOMEM, "state");
         if ((r = sync_send(c->sync[0], SYNC_GO, json, (uint32_t)strlen(json))) < 0)
