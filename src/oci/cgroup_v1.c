@@ -156,6 +156,8 @@ static int v1_enter(struct cgroup *cg, pid_t pid, struct err *err)
         return 0;
 }
 
+static int v1_leaf_of(struct cgroup *cg, const char *ctrl);
+
 /* Plan, then execute: every value is formatted before the first write. */
 struct v1_setting {
         const char *ctrl, *file;
@@ -237,12 +239,18 @@ static int v1_plan_memory(struct cgroup *cg, const struct spec_resources *res, s
 
 static void v1_plan_cpu(const struct spec_resources *res, struct v1_plan *pl)
 {
+        if (res->has_memory_use_hierarchy)
+                plan_addf(pl, "memory", "memory.use_hierarchy", "%d", res->memory_use_hierarchy);
         if (res->has_cpu_shares)
                 plan_addf(pl, "cpu", "cpu.shares", "%" PRIu64, res->cpu_shares);
         if (res->has_cpu_period)
                 plan_addf(pl, "cpu", "cpu.cfs_period_us", "%" PRIu64, res->cpu_period);
         if (res->has_cpu_quota)
                 plan_addf(pl, "cpu", "cpu.cfs_quota_us", "%" PRId64, res->cpu_quota);
+        if (res->has_cpu_burst) /* after the quota: the burst may not exceed it */
+                plan_addf(pl, "cpu", "cpu.cfs_burst_us", "%" PRIu64, res->cpu_burst);
+        if (res->has_cpu_idle)
+                plan_addf(pl, "cpu", "cpu.idle", "%" PRId64, res->cpu_idle);
         if (res->has_cpu_rt_period)
                 plan_addf(pl, "cpu", "cpu.rt_period_us", "%" PRIu64, res->cpu_rt_period);
         if (res->has_cpu_rt_runtime)
@@ -320,23 +328,234 @@ static int v1_plan_blkio(struct cgroup *cg, const struct spec_resources *res, st
                        "blkio.bfq.weight");
 }
 
+/* The first of files that dirfd has, or NULL. */
+static const char *first_present(int dirfd, const char *const *files, size_t n)
+{
+        for (size_t i = 0; dirfd >= 0 && i < n; i++)
+                if (faccessat(dirfd, files[i], F_OK, 0) == 0)
+                        return files[i];
+        return NULL;
+}
+
+/* Per-device lists: files chosen (and checked) before the first write. */
+struct v1_lists {
+        int blkio_fd, huge_fd, rdma_fd, net_cls_fd, net_prio_fd;
+        const char *weight_dev, *leaf_weight_dev, *leaf_weight;
+        bool huge_v2;
+};
+
+static void v1_lists_close(struct v1_lists *l)
+{
+        int *fds[] = { &l->blkio_fd, &l->huge_fd, &l->rdma_fd, &l->net_cls_fd, &l->net_prio_fd };
+        for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+                closep(fds[i]);
+}
+
+static bool has_throttles(const struct spec_resources *res)
+{
+        for (size_t i = 0; i < SPEC_THROTTLE_COUNT; i++)
+                if (res->n_blkio_throttle[i] > 0)
+                        return true;
+        return false;
+}
+
+static int v1_plan_blkio_lists(struct cgroup *cg, const struct spec_resources *res,
+                               struct v1_lists *l, struct err *err)
+{
+        static const char *const wd[] = { "blkio.weight_device", "blkio.bfq.weight_device" };
+        static const char *const lwd[] = { "blkio.leaf_weight_device" };
+        static const char *const lw[] = { "blkio.leaf_weight" };
+        bool leaf_dev = false;
+        for (size_t i = 0; i < res->n_blkio_weight_devices; i++)
+                leaf_dev |= res->blkio_weight_devices[i].has_leaf_weight;
+        if (!has_throttles(res) && !res->n_blkio_weight_devices && !res->has_blkio_leaf_weight)
+                return 0;
+        l->blkio_fd = v1_leaf_of(cg, "blkio");
+        if (l->blkio_fd < 0)
+                return err_errno(err, l->blkio_fd, "linux.resources.blockIO: open the blkio cgroup");
+        if (res->n_blkio_weight_devices && !(l->weight_dev = first_present(l->blkio_fd, wd, 2)))
+                return err_set(err, -ENOTSUP, "linux.resources.blockIO.weightDevice: this kernel has "
+                               "neither blkio.weight_device nor blkio.bfq.weight_device");
+        if (leaf_dev && !(l->leaf_weight_dev = first_present(l->blkio_fd, lwd, 1)))
+                return err_set(err, -ENOTSUP, "linux.resources.blockIO.weightDevice.leafWeight: "
+                               "this kernel has no blkio.leaf_weight_device");
+        if (res->has_blkio_leaf_weight && !(l->leaf_weight = first_present(l->blkio_fd, lw, 1)))
+                return err_set(err, -ENOTSUP, "linux.resources.blockIO.leafWeight: this kernel has "
+                               "no blkio.leaf_weight");
+        return 0;
+}
+
+/* hybrid: hugetlb lives on the cgroup2; enable it from the root down to the leaf's parent. */
+static int v1_unified_enable(struct cgroup *cg, struct cgroup_hier *h, const char *ctrl,
+                             struct err *err)
+{
+        const char *rel = cg->rel;
+        for (size_t end = 0; rel[end]; end++) {
+                if (end > 0 && rel[end] != '/')
+                        continue;
+                char prefix[4096];
+                snprintf(prefix, sizeof(prefix), "%.*s", (int)end, rel);
+                _cleanup_close_ int fd = openat(h->root_fd, end ? prefix : ".",
+                                                O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0)
+                        return err_errno(err, neg_errno(), "open %s/%s", h->mount, prefix);
+                int r = cgroup_writef(fd, "cgroup.subtree_control", err, "+%s", ctrl);
+                if (r < 0)
+                        return err_wrap(err, "%s/%s", h->mount, prefix);
+        }
+        return 0;
+}
+
+/* The hugetlb directory: a v1 hierarchy, or the hybrid cgroup2. -ENOENT (err unset) when
+ * neither has the controller. */
+static int v1_huge_leaf(struct cgroup *cg, struct v1_lists *l, struct err *err)
+{
+        struct cgroup_hier *h = v1_find(cg, "hugetlb");
+        for (size_t i = 0; !h && i < cg->n_hier; i++) {
+                _cleanup_free_ char *ctrls = NULL;
+                if (!cg->hier[i].is_v2 || cgroup_read(cg->hier[i].root_fd, "cgroup.controllers",
+                                                       &ctrls) < 0 || !strstr(ctrls, "hugetlb"))
+                        continue;
+                int r = v1_unified_enable(cg, &cg->hier[i], "hugetlb", err);
+                if (r < 0)
+                        return r;
+                h = &cg->hier[i];
+                l->huge_v2 = true;
+        }
+        if (!h)
+                return -ENOENT;
+        l->huge_fd = cgroup_open_leaf(cg, h);
+        return l->huge_fd < 0 ? err_errno(err, l->huge_fd, "open %s%s", h->mount, cg->path) : 0;
+}
+
+static int v1_plan_other_lists(struct cgroup *cg, const struct spec_resources *res,
+                               struct v1_lists *l, struct err *err)
+{
+        if (res->has_net_class_id || res->n_net_priorities) {
+                l->net_cls_fd = v1_leaf_of(cg, "net_cls");
+                l->net_prio_fd = v1_leaf_of(cg, "net_prio");
+                if ((res->has_net_class_id && l->net_cls_fd < 0) ||
+                    (res->n_net_priorities && l->net_prio_fd < 0))
+                        return err_set(err, -ENOTSUP, "linux.resources.network needs the "
+                                       "net_cls/net_prio cgroup, not mounted on this host");
+        }
+        if (res->n_rdma && (l->rdma_fd = v1_leaf_of(cg, "rdma")) < 0)
+                return err_set(err, -ENOTSUP, "linux.resources.rdma needs the rdma cgroup, not "
+                               "mounted on this host");
+        if (res->n_hugepage_limits == 0)
+                return 0;
+        int r = v1_huge_leaf(cg, l, err);
+        if (r == -ENOENT)
+                return err_set(err, -ENOTSUP, "linux.resources.hugepageLimits needs the hugetlb "
+                               "cgroup, not available on this host");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < res->n_hugepage_limits; i++) {
+                char f[64];
+                snprintf(f, sizeof(f), l->huge_v2 ? "hugetlb.%s.max" : "hugetlb.%s.limit_in_bytes",
+                         res->hugepage_limits[i].page_size);
+                if (faccessat(l->huge_fd, f, F_OK, 0) < 0)
+                        return err_set(err, -ENOTSUP, "linux.resources.hugepageLimits: no %s "
+                                       "(huge page size %s not supported here)", f,
+                                       res->hugepage_limits[i].page_size);
+        }
+        return 0;
+}
+
+static int v1_check_kmem(struct cgroup *cg, const struct spec_resources *res, struct err *err)
+{
+        if (!res->has_memory_kernel && !res->has_memory_kernel_tcp)
+                return 0;
+        return err_set(err, -ENOTSUP, "linux.resources.memory.%s: kernel memory limits are not "
+                       "supported (removed from Linux 5.16+ cgroups)",
+                       res->has_memory_kernel ? "kernel" : "kernelTCP");
+}
+
+static int v1_write_blkio_lists(const struct spec_resources *res, const struct v1_lists *l,
+                                struct err *err)
+{
+        static const char *const throttle_files[SPEC_THROTTLE_COUNT] = {
+                "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+                "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device",
+        };
+        int r = 0;
+        if (res->has_blkio_leaf_weight)
+                r = cgroup_writef(l->blkio_fd, l->leaf_weight, err, "%" PRIu64, res->blkio_leaf_weight);
+        for (size_t i = 0; r >= 0 && i < res->n_blkio_weight_devices; i++) {
+                const struct spec_blkio_device *d = &res->blkio_weight_devices[i];
+                if (d->has_weight)
+                        r = cgroup_writef(l->blkio_fd, l->weight_dev, err, "%" PRId64 ":%" PRId64
+                                          " %" PRIu64, d->major, d->minor, d->weight);
+                if (r >= 0 && d->has_leaf_weight)
+                        r = cgroup_writef(l->blkio_fd, l->leaf_weight_dev, err, "%" PRId64 ":%" PRId64
+                                          " %" PRIu64, d->major, d->minor, d->leaf_weight);
+                if (r < 0) /* EOPNOTSUPP: the device's I/O scheduler has no weights (not BFQ) */
+                        return err_wrap(err, "linux.resources.blockIO.weightDevice[%zu]", i);
+        }
+        for (size_t t = 0; r >= 0 && t < SPEC_THROTTLE_COUNT; t++)
+                for (size_t i = 0; r >= 0 && i < res->n_blkio_throttle[t]; i++) {
+                        const struct spec_blkio_device *d = &res->blkio_throttle[t][i];
+                        r = cgroup_writef(l->blkio_fd, throttle_files[t], err, "%" PRId64 ":%"
+                                          PRId64 " %" PRIu64, d->major, d->minor, d->rate);
+                }
+        return r;
+}
+
+static int v1_write_other_lists(const struct spec_resources *res, const struct v1_lists *l,
+                                struct err *err)
+{
+        int r = 0;
+        for (size_t i = 0; r >= 0 && i < res->n_hugepage_limits; i++) {
+                const struct spec_hugepage_limit *h = &res->hugepage_limits[i];
+                char f[64];
+                snprintf(f, sizeof(f), l->huge_v2 ? "hugetlb.%s.max" : "hugetlb.%s.limit_in_bytes",
+                         h->page_size);
+                r = cgroup_writef(l->huge_fd, f, err, "%" PRIu64, h->limit);
+        }
+        if (r >= 0 && res->has_net_class_id)
+                r = cgroup_writef(l->net_cls_fd, "net_cls.classid", err, "%" PRIu32,
+                                  res->net_class_id);
+        for (size_t i = 0; r >= 0 && i < res->n_net_priorities; i++)
+                r = cgroup_writef(l->net_prio_fd, "net_prio.ifpriomap", err, "%s %" PRIu32,
+                                  res->net_priorities[i].name, res->net_priorities[i].priority);
+        for (size_t i = 0; r >= 0 && i < res->n_rdma; i++) {
+                const struct spec_rdma_limit *d = &res->rdma[i];
+                char hs[16] = "max", os[16] = "max";
+                if (d->has_handles)
+                        snprintf(hs, sizeof(hs), "%" PRIu32, d->handles);
+                if (d->has_objects)
+                        snprintf(os, sizeof(os), "%" PRIu32, d->objects);
+                r = cgroup_writef(l->rdma_fd, "rdma.max", err, "%s hca_handle=%s hca_object=%s",
+                                  d->device, hs, os);
+        }
+        return r;
+}
+
 static int v1_update(struct cgroup *cg, const struct spec_resources *res, struct err *err)
 {
         if (res->n_unified > 0)
                 return err_set(err, -ENOTSUP, "linux.resources.unified needs cgroup v2");
         struct v1_plan pl = { .n = 0 };
-        int r = v1_plan_memory(cg, res, &pl, err);
-        if (r < 0)
+        struct v1_lists l = { -EBADF, -EBADF, -EBADF, -EBADF, -EBADF, NULL, NULL, NULL, false };
+        int r = v1_check_kmem(cg, res, err);
+        if (r < 0 || (r = v1_plan_memory(cg, res, &pl, err)) < 0)
                 return r;
         v1_plan_cpu(res, &pl);
-        if ((r = v1_plan_blkio(cg, res, &pl, err)) < 0)
-                return r;
+        if ((r = v1_plan_blkio(cg, res, &pl, err)) < 0 ||
+            (r = v1_plan_blkio_lists(cg, res, &l, err)) < 0 ||
+            (r = v1_plan_other_lists(cg, res, &l, err)) < 0)
+                goto out;
         for (size_t i = 0; i < pl.n; i++) {
                 r = v1_write_ctrl(cg, pl.s[i].ctrl, pl.s[i].file, pl.s[i].value, err);
                 if (r < 0)
-                        return r;
+                        goto out;
         }
-        return v1_apply_devices(cg, res, err);
+        if ((r = v1_write_blkio_lists(res, &l, err)) >= 0 &&
+            (r = v1_write_other_lists(res, &l, err)) >= 0)
+                r = v1_apply_devices(cg, res, err);
+out:
+        v1_lists_close(&l);
+        return r;
 }
 
 /* The union of cgroup.procs over every hierarchy; a missing directory has none. */

@@ -14,7 +14,8 @@
 
 #define V2_PLAN_MAX 16
 
-static const char *const v2_wanted[] = { "cpu", "memory", "pids", "cpuset", "io" };
+static const char *const v2_wanted[] = { "cpu", "memory", "pids", "cpuset", "io", "hugetlb",
+                                          "rdma" };
 
 static int v2_init(struct cgroup *cg, struct err *err)
 {
@@ -189,6 +190,10 @@ static int v2_plan_cpu(struct cgroup *cg, const struct spec_resources *res, stru
                 if (r < 0)
                         return r;
         }
+        if (res->has_cpu_burst) /* after cpu.max: the burst may not exceed the quota */
+                plan_addf(pl, "cpu.max.burst", "%" PRIu64, res->cpu_burst);
+        if (res->has_cpu_idle)
+                plan_addf(pl, "cpu.idle", "%" PRId64, res->cpu_idle);
         if (res->cpu_cpus)
                 plan_adds(pl, "cpuset.cpus", res->cpu_cpus);
         if (res->cpu_mems)
@@ -215,6 +220,112 @@ static int v2_plan_io(struct cgroup *cg, const struct spec_resources *res, struc
         }
         return err_set(err, -ENOTSUP, "blockIO.weight: this kernel has neither io.bfq.weight nor "
                        "io.weight");
+}
+
+/* What cgroup v2 has no file for: refused, never ignored. */
+static int v2_check_refused(const struct spec_resources *res, struct err *err)
+{
+        bool leaf_dev = false;
+        for (size_t i = 0; i < res->n_blkio_weight_devices; i++)
+                leaf_dev |= res->blkio_weight_devices[i].has_leaf_weight;
+        if (res->has_memory_kernel || res->has_memory_kernel_tcp)
+                return err_set(err, -ENOTSUP, "linux.resources.memory.%s: kernel memory limits are "
+                               "not supported on cgroup v2",
+                               res->has_memory_kernel ? "kernel" : "kernelTCP");
+        if (res->has_memory_use_hierarchy && !res->memory_use_hierarchy)
+                return err_set(err, -ENOTSUP, "linux.resources.memory.useHierarchy: cgroup v2 is "
+                               "always hierarchical");
+        if (res->has_net_class_id || res->n_net_priorities)
+                return err_set(err, -ENOTSUP, "linux.resources.network needs the net_cls/net_prio "
+                               "cgroup of v1; cgroup v2 has no such controller");
+        if (res->has_blkio_leaf_weight || leaf_dev)
+                return err_set(err, -ENOTSUP, "linux.resources.blockIO.leafWeight needs cgroup v1");
+        return 0;
+}
+
+/* runtime-spec: checkBeforeUpdate refuses a memory limit below the current usage. */
+static int v2_check_memory(int fd, const struct spec_resources *res, struct err *err)
+{
+        uint64_t cur;
+        if (!res->memory_check_before_update || !res->has_memory_limit || res->memory_limit < 0 ||
+            fd < 0 || cgroup_read_u64(fd, "memory.current", &cur) < 0)
+                return 0;
+        if (cur > (uint64_t)res->memory_limit)
+                return err_set(err, -EBUSY, "linux.resources.memory.limit %" PRId64 " is below the "
+                               "current usage %" PRIu64 " (checkBeforeUpdate)", res->memory_limit, cur);
+        return 0;
+}
+
+/* Each per-device or per-size file must exist before the first write. */
+static int v2_check_files(int fd, const struct spec_resources *res, struct err *err)
+{
+        static const char *const wd[] = { "io.bfq.weight", "io.weight" };
+        bool throttle = false;
+        for (size_t i = 0; i < SPEC_THROTTLE_COUNT; i++)
+                throttle |= res->n_blkio_throttle[i] > 0;
+        if (throttle && faccessat(fd, "io.max", F_OK, 0) < 0)
+                return err_set(err, -ENOTSUP, "linux.resources.blockIO throttle: no io.max (the io "
+                               "controller is not enabled)");
+        if (res->n_blkio_weight_devices && faccessat(fd, wd[0], F_OK, 0) < 0 &&
+            faccessat(fd, wd[1], F_OK, 0) < 0)
+                return err_set(err, -ENOTSUP, "linux.resources.blockIO.weightDevice: this kernel "
+                               "has neither io.bfq.weight nor io.weight");
+        if (res->n_rdma && faccessat(fd, "rdma.max", F_OK, 0) < 0)
+                return err_set(err, -ENOTSUP, "linux.resources.rdma needs the rdma cgroup "
+                               "controller, not available on this host");
+        for (size_t i = 0; i < res->n_hugepage_limits; i++) {
+                char f[64];
+                snprintf(f, sizeof(f), "hugetlb.%s.max", res->hugepage_limits[i].page_size);
+                if (faccessat(fd, f, F_OK, 0) < 0)
+                        return err_set(err, -ENOTSUP, "linux.resources.hugepageLimits: no %s (no "
+                                       "hugetlb controller, or page size %s not supported)", f,
+                                       res->hugepage_limits[i].page_size);
+        }
+        return 0;
+}
+
+static int v2_write_io(int fd, const struct spec_resources *res, struct err *err)
+{
+        static const char *const keys[SPEC_THROTTLE_COUNT] = { "rbps", "wbps", "riops", "wiops" };
+        bool bfq = faccessat(fd, "io.bfq.weight", F_OK, 0) == 0;
+        int r = 0;
+        for (size_t i = 0; r >= 0 && i < res->n_blkio_weight_devices; i++) {
+                const struct spec_blkio_device *d = &res->blkio_weight_devices[i];
+                if (d->has_weight)
+                        r = cgroup_writef(fd, bfq ? "io.bfq.weight" : "io.weight", err,
+                                          "%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor,
+                                          bfq ? d->weight : 1 + (d->weight - 10) * 9999 / 990);
+                if (r < 0) /* EOPNOTSUPP: the device's I/O scheduler has no weights */
+                        return err_wrap(err, "linux.resources.blockIO.weightDevice[%zu]", i);
+        }
+        for (size_t t = 0; r >= 0 && t < SPEC_THROTTLE_COUNT; t++)
+                for (size_t i = 0; r >= 0 && i < res->n_blkio_throttle[t]; i++) {
+                        const struct spec_blkio_device *d = &res->blkio_throttle[t][i];
+                        r = cgroup_writef(fd, "io.max", err, "%" PRId64 ":%" PRId64 " %s=%" PRIu64,
+                                          d->major, d->minor, keys[t], d->rate);
+                }
+        return r;
+}
+
+static int v2_write_lists(int fd, const struct spec_resources *res, struct err *err)
+{
+        int r = v2_write_io(fd, res, err);
+        for (size_t i = 0; r >= 0 && i < res->n_hugepage_limits; i++) {
+                char f[64];
+                snprintf(f, sizeof(f), "hugetlb.%s.max", res->hugepage_limits[i].page_size);
+                r = cgroup_writef(fd, f, err, "%" PRIu64, res->hugepage_limits[i].limit);
+        }
+        for (size_t i = 0; r >= 0 && i < res->n_rdma; i++) {
+                const struct spec_rdma_limit *d = &res->rdma[i];
+                char hs[16] = "max", os[16] = "max";
+                if (d->has_handles)
+                        snprintf(hs, sizeof(hs), "%" PRIu32, d->handles);
+                if (d->has_objects)
+                        snprintf(os, sizeof(os), "%" PRIu32, d->objects);
+                r = cgroup_writef(fd, "rdma.max", err, "%s hca_handle=%s hca_object=%s", d->device,
+                                  hs, os);
+        }
+        return r;
 }
 
 static int v2_check_unified(const struct spec_resources *res, struct err *err)
@@ -258,17 +369,21 @@ static int v2_plan(struct cgroup *cg, const struct spec_resources *res, struct v
 static int v2_update(struct cgroup *cg, const struct spec_resources *res, struct err *err)
 {
         struct v2_plan pl = { .n = 0 };
-        int r = v2_plan(cg, res, &pl, err);
-        if (r < 0)
+        int r = v2_check_refused(res, err);
+        if (r < 0 || (r = v2_plan(cg, res, &pl, err)) < 0)
                 return r;
         _cleanup_close_ int fd = v2_leaf(cg, err);
         if (fd < 0)
                 return fd;
+        if ((r = v2_check_memory(fd, res, err)) < 0 || (r = v2_check_files(fd, res, err)) < 0)
+                return r;
         for (size_t i = 0; i < pl.n; i++) {
                 r = cgroup_write(fd, pl.s[i].file, pl.s[i].value, err);
                 if (r < 0)
                         return r;
         }
+        if ((r = v2_write_lists(fd, res, err)) < 0)
+                return r;
         for (size_t i = 0; i < res->n_unified; i++) {
                 r = cgroup_write(fd, res->unified_keys[i], res->unified_values[i], err);
                 if (r < 0)

@@ -680,3 +680,47 @@ Test(cgroup_parse, ps_filter_keeps_header_and_container_pids)
                               "root         705       1  0 10:01 ?        00:00:00 sh -c 705\n");
         cr_expect_lt(manage_ps_filter("USER COMMAND\nroot x\n", pids, 1, &out, &err), 0);
 }
+
+Test(cgroup, cpu_burst_and_idle)
+{
+        set_path("burst");
+        struct spec_resources res = {
+                .has_cpu_quota = true, .cpu_quota = 50000,
+                .has_cpu_period = true, .cpu_period = 100000,
+                .has_cpu_burst = true, .cpu_burst = 20000,
+                .has_cpu_idle = true, .cpu_idle = 1,
+        };
+        create_or_fail(&res);
+        expect_ctl(is_v1() ? "/cpu" : "", is_v1() ? "cpu.cfs_burst_us" : "cpu.max.burst", "20000");
+        expect_ctl(is_v1() ? "/cpu" : "", "cpu.idle", "1");
+}
+
+/* Resources the host cannot apply fail create with a clear message and leave nothing. */
+static void refused(const struct spec_resources *res, const char *want)
+{
+        struct err err = { 0 };
+        cr_expect_lt(cgroup_create(g_path, res, &g_cg, &err), 0, "no error for \"%s\"", want);
+        cr_expect(strstr(err.msg, want) != NULL, "message \"%s\" lacks \"%s\"", err.msg, want);
+        char dirs[16][512];
+        size_t n = hierarchy_dirs(dirs, 16);
+        for (size_t i = 0; i < n; i++)
+                cr_expect_neq(access(dirs[i], F_OK), 0, "%s was left behind", dirs[i]);
+}
+
+Test(cgroup, unsupported_resources_are_refused)
+{
+        set_path("refused");
+        struct spec_resources kmem = { .has_memory_kernel = true };
+        refused(&kmem, "linux.resources.memory.kernel: kernel memory limits are not supported");
+        struct spec_resources net = { .has_net_class_id = true, .net_class_id = 0x100001 };
+        if (!is_v1() || access("/sys/fs/cgroup/net_cls", F_OK) != 0)
+                refused(&net, "linux.resources.network needs the net_cls/net_prio cgroup");
+        struct spec_rdma_limit rdma = { .device = "mlx5_0", .has_handles = true, .handles = 1 };
+        struct spec_resources rd = { .rdma = &rdma, .n_rdma = 1 };
+        if (access(is_v1() ? "/sys/fs/cgroup/rdma" : "/sys/fs/cgroup/cgroup.controllers", F_OK) != 0)
+                refused(&rd, "linux.resources.rdma needs the rdma cgroup");
+        struct spec_hugepage_limit huge = { .page_size = "3MB", .limit = 1 };
+        struct spec_resources hp = { .hugepage_limits = &huge, .n_hugepage_limits = 1 };
+        if (!is_v1()) /* on the hybrid host this would turn hugetlb on in the unified root */
+                refused(&hp, "linux.resources.hugepageLimits");
+}
