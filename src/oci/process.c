@@ -21,6 +21,7 @@
 
 #include "oci/hooks.h"
 #include "oci/rootfs.h"
+#include "oci/seccomp_notify.h"
 #include "oci/security.h"
 #include "util/cleanup.h"
 #include "util/fileutil.h"
@@ -229,14 +230,35 @@ static int wait_for_start(const struct init_ctx *ctx, struct err *err)
         return 0;
 }
 
+/* The seccomp agent's socket, connected by the init before pivot_root (listenerPath is a
+ * host path), and the state document it is sent with; -1 / NULL in exec and without agent. */
+static int notify_sock = -1;
+static const char *notify_state_json;
+
+/* Loads the filter and hands its listener fd to the agent, if any. Without an agent (exec)
+ * the fd is closed: notified syscalls then fail with ENOSYS. */
+static int load_seccomp(const struct init_ctx *ctx, struct seccomp_plan *plan, struct err *err)
+{
+        int notify_fd = -1;
+        int r = security_seccomp_load(plan, &notify_fd, err);
+        if (r < 0 || notify_fd < 0)
+                return r;
+        if (notify_sock >= 0 && notify_state_json)
+                r = seccomp_notify_send(notify_sock, notify_fd, ctx->spec->linux.seccomp, notify_state_json, err);
+        close(notify_fd);
+        closep(&notify_sock);
+        notify_sock = -1;
+        return r;
+}
+
 /* The last steps, in runc's order: seccomp goes last when no_new_privs allows loading it
  * unprivileged, else before capabilities are dropped. */
 static int finish_and_exec(const struct init_ctx *ctx, const char *exe, struct seccomp_plan *plan,
                            struct err *err)
 {
         const struct spec_process *p = &ctx->spec->process;
-        int r, notify_fd;
-        if (plan && !p->no_new_privileges && (r = security_seccomp_load(plan, &notify_fd, err)) < 0)
+        int r;
+        if (plan && !p->no_new_privileges && (r = load_seccomp(ctx, plan, err)) < 0)
                 return r;
         if ((r = security_apply_user_and_caps(p, ctx->new_userns, err)) < 0)
                 return r;
@@ -246,7 +268,7 @@ static int finish_and_exec(const struct init_ctx *ctx, const char *exe, struct s
                 return r;
         if (syscall(SYS_close_range, 3 + ctx->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 return err_errno(err, neg_errno(), "close_range");
-        if (plan && p->no_new_privileges && (r = security_seccomp_load(plan, &notify_fd, err)) < 0)
+        if (plan && p->no_new_privileges && (r = load_seccomp(ctx, plan, err)) < 0)
                 return r;
         execve(exe, p->args, p->env);
         return err_errno(err, neg_errno(), "exec %s", exe);
@@ -262,6 +284,9 @@ static int init_run(const struct init_ctx *ctx, struct err *err)
         int r = sync_recv(ctx->sync_fd, &type, &state_json, err);
         if (r < 0 || type != SYNC_GO)
                 return err_set(err, -ECANCELED, "runtime aborted the container");
+        notify_state_json = state_json;
+        if ((r = seccomp_notify_connect(s->linux.seccomp, &notify_sock, err)) < 0)
+                return r;
         if ((r = setup_identity(ctx, err)) < 0 || (r = setup_root(ctx, state_json, err)) < 0)
                 return r;
         if ((r = security_apply_rlimits(&s->process, err)) < 0 ||

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -20,6 +22,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -308,10 +311,26 @@ static int rootfs_parent_private(const char *rootfs)
 
 /* ---- spec mounts ------------------------------------------------------------------- */
 
-/* Bind-mounts host `source` onto dest inside the rootfs, applying the MS_* flags to the
- * detached copy before it is attached, then the propagation. */
-static int bind_onto(struct rootfs_ctx *ctx, const char *source, const char *dest,
-                     unsigned long flags, unsigned long clear, unsigned long propagation)
+/* An idmapped bind: the user namespace whose maps the mount takes, and whether the
+ * mapping applies to the whole tree ("ridmap"). userns_fd < 0: a plain bind. */
+struct bind_idmap {
+        int userns_fd;
+        bool recursive;
+};
+
+static int set_idmap(int tree, const struct bind_idmap *idm)
+{
+        if (!idm || idm->userns_fd < 0)
+                return 0;
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)idm->userns_fd };
+        return mount_setattr_fd(tree, idm->recursive, &attr);
+}
+
+/* Bind-mounts host `source` onto dest inside the rootfs, applying the MS_* flags (and the
+ * id mapping) to the detached copy before it is attached, then the propagation. */
+static int bind_onto_mapped(struct rootfs_ctx *ctx, const char *source, const char *dest,
+                            unsigned long flags, unsigned long clear, unsigned long propagation,
+                            const struct bind_idmap *idm)
 {
         _cleanup_close_ int tree = clone_tree(AT_FDCWD, source, flags & MS_REC);
         if (tree < 0)
@@ -332,10 +351,101 @@ static int bind_onto(struct rootfs_ctx *ctx, const char *source, const char *des
                 if (r < 0)
                         return r;
         }
+        if ((r = set_idmap(tree, idm)) < 0)
+                return r;
         r = attach_tree(tree, target);
         if (r < 0)
                 return r;
         return set_propagation(tree, propagation);
+}
+
+static int bind_onto(struct rootfs_ctx *ctx, const char *source, const char *dest,
+                     unsigned long flags, unsigned long clear, unsigned long propagation)
+{
+        return bind_onto_mapped(ctx, source, dest, flags, clear, propagation, NULL);
+}
+
+static int format_idmap(const struct spec_idmap *maps, size_t n, char **ret)
+{
+        _cleanup_free_ char *buf = malloc(n * 36 + 1);
+        if (!buf)
+                return -ENOMEM;
+        char *end = buf;
+        for (size_t i = 0; i < n; i++)
+                end += sprintf(end, "%u %u %u\n", maps[i].container_id, maps[i].host_id, maps[i].size);
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+/* Writes the mount's maps for the child at host pid `pid` (our /proc is still the host's
+ * before pivot_root, so the child told us its host pid) and opens its user namespace. */
+static int idmap_userns_open(pid_t pid, const struct spec_mount *m)
+{
+        char path[64];
+        _cleanup_free_ char *uids = NULL, *gids = NULL;
+        int r;
+        if ((r = format_idmap(m->uid_mappings, m->n_uid_mappings, &uids)) < 0 ||
+            (r = format_idmap(m->gid_mappings, m->n_gid_mappings, &gids)) < 0)
+                return r;
+        snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+        if ((r = write_file_at(AT_FDCWD, path, uids, strlen(uids), 0)) < 0)
+                return r;
+        snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+        if ((r = write_file_at(AT_FDCWD, path, gids, strlen(gids), 0)) < 0)
+                return r;
+        snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        return fd < 0 ? neg_errno() : fd;
+}
+
+/* A user namespace carrying the mount's uidMappings/gidMappings, held by a short-lived
+ * child: it unshares, reports its host pid (readlink of the host /proc/self), waits to be
+ * killed. Returns the namespace fd (owned by the caller) or a negative errno. */
+static int idmap_userns_create(const struct spec_mount *m)
+{
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return neg_errno();
+        pid_t child = fork();
+        if (child < 0) {
+                int r = neg_errno();
+                close(p[0]);
+                close(p[1]);
+                return r;
+        }
+        if (child == 0) {
+                char self[32] = "";
+                close(p[0]);
+                if (unshare(CLONE_NEWUSER) < 0 || readlink("/proc/self", self, sizeof(self) - 1) < 0)
+                        _exit(1);
+                if (write_all(p[1], self, sizeof(self)) < 0)
+                        _exit(1);
+                for (;;)
+                        pause();
+        }
+        close(p[1]);
+        char self[32];
+        int r = read_all(p[0], self, sizeof(self));
+        close(p[0]);
+        if (r >= 0)
+                r = idmap_userns_open((pid_t)atoi(self), m);
+        kill(child, SIGKILL);
+        while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+                ;
+        return r;
+}
+
+/* runtime-spec config.md "idmap"/"ridmap" and per-mount uidMappings/gidMappings. Done in
+ * the init, so only without a container user namespace (the mount's owner must be ours). */
+static int bind_idmapped(struct rootfs_ctx *ctx, const struct spec_mount *m)
+{
+        if (ctx->userns)
+                return -EOPNOTSUPP;
+        _cleanup_close_ int userns = idmap_userns_create(m);
+        if (userns < 0)
+                return userns;
+        struct bind_idmap idm = { .userns_fd = userns, .recursive = m->idmap_recursive };
+        return bind_onto_mapped(ctx, m->source, m->destination, m->flags, m->clear_flags, m->propagation, &idm);
 }
 
 /* Mounts a file system with mount(2) onto the fd of dest, then applies propagation
@@ -652,6 +762,8 @@ static int mount_dispatch(struct rootfs_ctx *ctx, const struct spec_mount *m)
         if (m->bind) {
                 if (!m->source)
                         return -EINVAL;
+                if (m->idmap)
+                        return bind_idmapped(ctx, m);
                 return bind_onto(ctx, m->source, m->destination, m->flags, m->clear_flags,
                                  m->propagation);
         }

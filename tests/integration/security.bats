@@ -115,6 +115,7 @@ teardown_file() {
 }
 
 teardown() {
+	if [[ -n ${AGENT_PID:-} ]]; then kill "$AGENT_PID" 2>/dev/null || true; fi
 	rootless_cleanup
 	common_teardown
 }
@@ -473,4 +474,106 @@ rl_set_args() {
 	assert_failure
 	assert_output_contains "Permission denied"
 	[[ ! -d $RL_ROOT/$ID ]]
+}
+
+# ---- seccomp user notification -------------------------------------------------------------
+
+# A one-shot seccomp agent: accepts one connection on $1, writes the JSON it got to $2 and the
+# number of fds that came with it to $2.nfds, then closes everything (notified syscalls of the
+# container then fail with ENOSYS).
+seccomp_agent() {
+	cat >"$TEST_TMP/agent.py" <<'EOF2'
+import os, socket, sys
+path, out = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+s.listen(1)
+open(out + ".ready", "w").close()
+c, _ = s.accept()
+msg, fds, _, _ = socket.recv_fds(c, 65536, 4)
+with open(out + ".nfds", "w") as f:
+    f.write("%d\n" % len(fds))
+with open(out, "wb") as f:
+    f.write(msg)
+for fd in fds:
+    os.close(fd)
+c.close()
+s.close()
+EOF2
+	timeout 60 python3 "$TEST_TMP/agent.py" "$1" "$2" &
+	AGENT_PID=$!
+}
+
+@test "seccomp: SCMP_ACT_NOTIFY sends the listener fd and the process state to listenerPath" {
+	skip_if_runc "staple sends the fd at start, runc at create"
+	local sock=$TEST_TMP/agent.sock out=$TEST_TMP/agent.json
+	seccomp_agent "$sock" "$out"
+	for _ in $(seq 100); do [[ -e $out.ready ]] && break; sleep 0.05; done
+	[[ -e $out.ready ]]
+	update_config --arg p "$sock" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+		"listenerPath": $p, "listenerMetadata": "staple-meta",
+		"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}'
+	set_args sh -c 'staple-attack mkdir /tmp/x; test -d /tmp/x && echo exists || echo absent'
+	run_container
+	wait "$AGENT_PID"
+	AGENT_PID=
+	assert_equal "$(echo $output)" "ENOSYS absent"
+	assert_equal "$(cat "$out.nfds")" 1
+	assert_equal "$(jq -c .fds "$out")" '["seccompFd"]'
+	assert_equal "$(jq -r .metadata "$out")" staple-meta
+	assert_equal "$(jq -r .state.id "$out")" "$ID"
+	[[ $(jq -r .pid "$out") -gt 1 ]]
+	assert_equal "$(jq -r .pid "$out")" "$(jq -r .state.pid "$out")"
+	[[ -n $(jq -r .ociVersion "$out") ]]
+}
+
+@test "seccomp: a listenerPath nobody listens on is a clear error" {
+	skip_if_runc "error text"
+	update_config --arg p "$TEST_TMP/nobody.sock" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+		"listenerPath": $p, "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}'
+	set_args true
+	run_container
+	assert_failure
+	assert_output_contains "connect to seccomp listenerPath"
+}
+
+# ---- idmapped mounts -----------------------------------------------------------------------
+
+@test "idmapped mount: uidMappings/gidMappings of a bind mount shift the owner (1000 -> 0)" {
+	skip_if_runc "runc maps in the runtime, error texts differ"
+	# as runc and crun: the maps are written as given into the mount's user namespace, so a
+	# file owned by containerID on disk is seen as hostID (here without a user namespace)
+	local dir=$TEST_TMP/idmapped
+	mkdir -p "$dir" && touch "$dir/f" && chown 1000:1000 "$dir/f"
+	update_config --arg d "$dir" '.mounts += [{"destination": "/idm", "type": "bind", "source": $d,
+		"options": ["rbind"], "uidMappings": [{"containerID": 1000, "hostID": 0, "size": 1}],
+		"gidMappings": [{"containerID": 1000, "hostID": 0, "size": 1}]}] |
+		.mounts += [{"destination": "/plain", "type": "bind", "source": $d, "options": ["rbind"]}]'
+	set_args sh -c 'stat -c "%u %g" /idm/f /plain/f'
+	run_container
+	if [[ $status -ne 0 && $output == *"Invalid argument"* ]]; then
+		skip "the file system of $dir does not support idmapped mounts: $output"
+	fi
+	assert_success
+	assert_equal "$(echo $output)" "0 0 1000 1000"
+	assert_equal "$(stat -c %u "$dir/f")" 1000
+}
+
+@test "idmapped mount: clear errors for what is not supported" {
+	skip_if_runc "error texts"
+	update_config '.mounts += [{"destination": "/idm", "type": "tmpfs", "source": "tmpfs",
+		"uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+		"gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}]'
+	run_container
+	assert_failure
+	assert_output_contains "bind mounts only"
+	update_config '.mounts[-1] = {"destination": "/idm", "type": "bind", "source": "/tmp", "options": ["rbind", "idmap"]}'
+	run_container
+	assert_failure
+	assert_output_contains "idmap without uidMappings"
+	update_config '.mounts[-1] = {"destination": "/idm", "type": "bind", "source": "/tmp", "options": ["rbind"],
+		"uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}'
+	run_container
+	assert_failure
+	assert_output_contains "both uidMappings and gidMappings"
 }
