@@ -698,7 +698,8 @@ static int mount_options(struct pctx *c, const char *p, struct spec_mount *m)
                 } else if (strcmp(opt, "tmpcopyup") == 0) {
                         m->tmpcopyup = true;
                 } else if (strcmp(opt, "idmap") == 0 || strcmp(opt, "ridmap") == 0) {
-                        return perr(c, p, "idmapped mounts (\"%s\") are not supported", opt);
+                        m->idmap = true;
+                        m->idmap_recursive |= opt[0] == 'r';
                 } else if (*opt) {
                         if (end != data)
                                 *end++ = ',';
@@ -733,6 +734,9 @@ static int mount_destination(struct pctx *c, json_object *o, const char *p, stru
         return 0;
 }
 
+static int parse_idmaps(struct pctx *c, json_object *lo, const char *parent, const char *key,
+                        struct spec_idmap **ret, size_t *ret_n);
+
 static int parse_mount(struct pctx *c, json_object *o, const char *p, struct spec_mount *m)
 {
         int r;
@@ -743,14 +747,23 @@ static int parse_mount(struct pctx *c, json_object *o, const char *p, struct spe
             (r = jstr(c, o, p, "source", false, &m->source)) < 0 ||
             (r = jstrv(c, o, p, "options", &m->options, &m->n_options)) < 0)
                 return r;
-        if (jget(o, "uidMappings") || jget(o, "gidMappings"))
-                return perr(c, p, "idmapped mounts (uidMappings/gidMappings) are not supported");
-        if ((r = mount_options(c, p, m)) < 0)
+        if ((r = parse_idmaps(c, o, p, "uidMappings", &m->uid_mappings, &m->n_uid_mappings)) < 0 ||
+            (r = parse_idmaps(c, o, p, "gidMappings", &m->gid_mappings, &m->n_gid_mappings)) < 0 ||
+            (r = mount_options(c, p, m)) < 0)
                 return r;
         if (m->type && strcmp(m->type, "bind") == 0) {
                 m->bind = true;
                 m->flags |= MS_BIND;
         }
+        if (!m->uid_mappings != !m->gid_mappings)
+                return perr(c, p, "an idmapped mount needs both uidMappings and gidMappings");
+        if (m->uid_mappings)
+                m->idmap = true;
+        if (m->idmap && !m->bind)
+                return perr(c, p, "idmapped mounts are supported for bind mounts only");
+        if (m->idmap && !m->uid_mappings)
+                return perr(c, p, "idmap without uidMappings/gidMappings (the container's own maps) "
+                            "is not supported");
         return 0;
 }
 
@@ -883,17 +896,17 @@ static int parse_namespaces(struct pctx *c, json_object *lo, struct spec_linux *
         return 0;
 }
 
-static int parse_idmaps(struct pctx *c, json_object *lo, const char *key,
+static int parse_idmaps(struct pctx *c, json_object *lo, const char *parent, const char *key,
                         struct spec_idmap **ret, size_t *ret_n)
 {
         char p[JPATH_MAX], pi[JPATH_MAX];
         json_object *a;
         size_t n;
 
-        int r = jarr(c, lo, "linux", key, &a, &n);
+        int r = jarr(c, lo, parent, key, &a, &n);
         if (r < 0 || !a)
                 return r;
-        jkey(p, "linux", key);
+        jkey(p, parent, key);
         if (n > SPEC_MAX_IDMAPS)
                 return perr(c, p, "too many mappings (%zu, at most %d)", n, SPEC_MAX_IDMAPS);
         *ret = calloc(n ? n : 1, sizeof(**ret));
@@ -1007,6 +1020,7 @@ static int parse_memory(struct pctx *c, json_object *res, struct spec_resources 
 {
         const char *p = "linux.resources.memory";
         json_object *o;
+        int64_t ignored;
 
         int r = jobj(c, res, "linux.resources", "memory", &o);
         if (r < 0 || !o)
@@ -1018,7 +1032,13 @@ static int parse_memory(struct pctx *c, json_object *res, struct spec_resources 
             (r = ju64(c, o, p, "swappiness", 100, &rs->memory_swappiness,
                       &rs->has_memory_swappiness)) < 0 ||
             (r = jbool(c, o, p, "disableOOMKiller", &rs->disable_oom_killer,
-                       &rs->has_disable_oom_killer)) < 0)
+                       &rs->has_disable_oom_killer)) < 0 ||
+            (r = jbool(c, o, p, "useHierarchy", &rs->memory_use_hierarchy,
+                       &rs->has_memory_use_hierarchy)) < 0 ||
+            (r = jbool(c, o, p, "checkBeforeUpdate", &rs->memory_check_before_update, NULL)) < 0 ||
+            (r = ji64(c, o, p, "kernel", INT64_MIN, INT64_MAX, &ignored, &rs->has_memory_kernel)) < 0 ||
+            (r = ji64(c, o, p, "kernelTCP", INT64_MIN, INT64_MAX, &ignored,
+                      &rs->has_memory_kernel_tcp)) < 0)
                 return r;
         return 0;
 }
@@ -1039,8 +1059,199 @@ static int parse_cpu(struct pctx *c, json_object *res, struct spec_resources *rs
             (r = ju64(c, o, p, "realtimePeriod", UINT64_MAX, &rs->cpu_rt_period,
                       &rs->has_cpu_rt_period)) < 0 ||
             (r = jstr(c, o, p, "cpus", false, &rs->cpu_cpus)) < 0 ||
-            (r = jstr(c, o, p, "mems", false, &rs->cpu_mems)) < 0)
+            (r = jstr(c, o, p, "mems", false, &rs->cpu_mems)) < 0 ||
+            (r = ju64(c, o, p, "burst", UINT64_MAX, &rs->cpu_burst, &rs->has_cpu_burst)) < 0 ||
+            (r = ji64(c, o, p, "idle", 0, 1, &rs->cpu_idle, &rs->has_cpu_idle)) < 0)
                 return r;
+        return 0;
+}
+
+/* A weight of blockIO: 0 means "not set" (runc), else 10..1000. */
+static int check_weight(struct pctx *c, const char *parent, const char *key, uint64_t *w,
+                        bool *present)
+{
+        char pk[JPATH_MAX];
+        if (*present && *w == 0)
+                *present = false;
+        if (*present && *w < 10)
+                return perr(c, jkey(pk, parent, key), "must be between 10 and 1000, got %" PRIu64,
+                            *w);
+        return 0;
+}
+
+static int parse_blkio_device(struct pctx *c, json_object *o, const char *p, bool throttle,
+                              struct spec_blkio_device *d)
+{
+        char pk[JPATH_MAX];
+        bool has_major = false, has_minor = false, has_rate = false;
+        int r;
+        if ((r = want(c, p, o, json_type_object)) < 0 ||
+            (r = ji64(c, o, p, "major", 0, UINT32_MAX, &d->major, &has_major)) < 0 ||
+            (r = ji64(c, o, p, "minor", 0, UINT32_MAX, &d->minor, &has_minor)) < 0)
+                return r;
+        if (!has_major || !has_minor)
+                return perr(c, jkey(pk, p, has_major ? "minor" : "major"),
+                            "required integer is missing");
+        if (throttle) {
+                if ((r = ju64(c, o, p, "rate", UINT64_MAX, &d->rate, &has_rate)) < 0)
+                        return r;
+                return has_rate ? 0 : perr(c, jkey(pk, p, "rate"), "required integer is missing");
+        }
+        if ((r = ju64(c, o, p, "weight", 1000, &d->weight, &d->has_weight)) < 0 ||
+            (r = ju64(c, o, p, "leafWeight", 1000, &d->leaf_weight, &d->has_leaf_weight)) < 0 ||
+            (r = check_weight(c, p, "weight", &d->weight, &d->has_weight)) < 0)
+                return r;
+        return check_weight(c, p, "leafWeight", &d->leaf_weight, &d->has_leaf_weight);
+}
+
+static int parse_blkio_list(struct pctx *c, json_object *o, const char *key, bool throttle,
+                            struct spec_blkio_device **ret, size_t *ret_n)
+{
+        const char *p = "linux.resources.blockIO";
+        char pk[JPATH_MAX], pi[JPATH_MAX];
+        json_object *a;
+        size_t n;
+        int r = jarr(c, o, p, key, &a, &n);
+        if (r < 0 || !a)
+                return r;
+        *ret = calloc(n ? n : 1, sizeof(**ret));
+        if (!*ret)
+                return err_errno(c->err, -ENOMEM, "%s: %s.%s", c->name, p, key);
+        *ret_n = n;
+        jkey(pk, p, key);
+        for (size_t i = 0; i < n; i++) {
+                r = parse_blkio_device(c, json_object_array_get_idx(a, i), jidx(pi, pk, i),
+                                       throttle, &(*ret)[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_blkio(struct pctx *c, json_object *res, struct spec_resources *rs)
+{
+        static const char *const throttles[SPEC_THROTTLE_COUNT] = {
+                [SPEC_THROTTLE_READ_BPS] = "throttleReadBpsDevice",
+                [SPEC_THROTTLE_WRITE_BPS] = "throttleWriteBpsDevice",
+                [SPEC_THROTTLE_READ_IOPS] = "throttleReadIOPSDevice",
+                [SPEC_THROTTLE_WRITE_IOPS] = "throttleWriteIOPSDevice",
+        };
+        const char *p = "linux.resources.blockIO";
+        json_object *o;
+        int r = jobj(c, res, "linux.resources", "blockIO", &o);
+        if (r < 0 || !o)
+                return r;
+        if ((r = ju64(c, o, p, "weight", 1000, &rs->blkio_weight, &rs->has_blkio_weight)) < 0 ||
+            (r = ju64(c, o, p, "leafWeight", 1000, &rs->blkio_leaf_weight,
+                      &rs->has_blkio_leaf_weight)) < 0 ||
+            (r = check_weight(c, p, "weight", &rs->blkio_weight, &rs->has_blkio_weight)) < 0 ||
+            (r = check_weight(c, p, "leafWeight", &rs->blkio_leaf_weight,
+                              &rs->has_blkio_leaf_weight)) < 0 ||
+            (r = parse_blkio_list(c, o, "weightDevice", false, &rs->blkio_weight_devices,
+                                  &rs->n_blkio_weight_devices)) < 0)
+                return r;
+        for (size_t i = 0; i < SPEC_THROTTLE_COUNT; i++)
+                if ((r = parse_blkio_list(c, o, throttles[i], true, &rs->blkio_throttle[i],
+                                          &rs->n_blkio_throttle[i])) < 0)
+                        return r;
+        return 0;
+}
+
+/* "2MB", "1GB", "64KB": what the hugetlb cgroup files are named after. */
+static bool valid_page_size(const char *s)
+{
+        size_t n = strspn(s, "0123456789");
+        return n > 0 && n < 8 && s[0] != '0' && strchr("KMG", s[n]) && s[n] && !strcmp(s + n + 1, "B");
+}
+
+static int parse_hugepages(struct pctx *c, json_object *res, struct spec_resources *rs)
+{
+        const char *p = "linux.resources.hugepageLimits";
+        char pi[JPATH_MAX], pk[JPATH_MAX];
+        json_object *a;
+        size_t n;
+        int r = jarr(c, res, "linux.resources", "hugepageLimits", &a, &n);
+        if (r < 0 || !a)
+                return r;
+        rs->hugepage_limits = calloc(n ? n : 1, sizeof(*rs->hugepage_limits));
+        if (!rs->hugepage_limits)
+                return err_errno(c->err, -ENOMEM, "%s: %s", c->name, p);
+        rs->n_hugepage_limits = n;
+        for (size_t i = 0; i < n; i++) {
+                struct spec_hugepage_limit *h = &rs->hugepage_limits[i];
+                json_object *o = json_object_array_get_idx(a, i);
+                bool has_limit = false;
+                jidx(pi, p, i);
+                if ((r = want(c, pi, o, json_type_object)) < 0 ||
+                    (r = jstr(c, o, pi, "pageSize", true, &h->page_size)) < 0 ||
+                    (r = ju64(c, o, pi, "limit", UINT64_MAX, &h->limit, &has_limit)) < 0)
+                        return r;
+                if (!valid_page_size(h->page_size))
+                        return perr(c, jkey(pk, pi, "pageSize"), "expected a size like \"2MB\" or "
+                                    "\"1GB\", got \"%s\"", h->page_size);
+                if (!has_limit)
+                        return perr(c, jkey(pk, pi, "limit"), "required integer is missing");
+        }
+        return 0;
+}
+
+/* linux.resources.rdma: {"mlx5_1": {"hcaHandles": 3, "hcaObjects": 10000}} */
+static int parse_rdma(struct pctx *c, json_object *res, struct spec_resources *rs)
+{
+        const char *p = "linux.resources.rdma";
+        char pk[JPATH_MAX];
+        json_object *m;
+        int r = jobj(c, res, "linux.resources", "rdma", &m);
+        if (r < 0 || !m)
+                return r;
+        size_t n = (size_t)json_object_object_length(m);
+        if (n > SPEC_MAX_ITEMS)
+                return perr(c, p, "too many entries (%zu, at most %d)", n, SPEC_MAX_ITEMS);
+        rs->rdma = calloc(n ? n : 1, sizeof(*rs->rdma));
+        if (!rs->rdma)
+                return err_errno(c->err, -ENOMEM, "%s: %s", c->name, p);
+        json_object_object_foreach(m, k, v) {
+                struct spec_rdma_limit *l = &rs->rdma[rs->n_rdma++];
+                l->device = k;
+                jkey(pk, p, k);
+                if (!k[0] || strpbrk(k, " \n=") )
+                        return perr(c, pk, "bad device name");
+                if ((r = want(c, pk, v, json_type_object)) < 0 ||
+                    (r = ju32(c, v, pk, "hcaHandles", &l->handles, &l->has_handles)) < 0 ||
+                    (r = ju32(c, v, pk, "hcaObjects", &l->objects, &l->has_objects)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_network(struct pctx *c, json_object *res, struct spec_resources *rs)
+{
+        const char *p = "linux.resources.network";
+        char pi[JPATH_MAX];
+        json_object *o, *a;
+        size_t n;
+        int r = jobj(c, res, "linux.resources", "network", &o);
+        if (r < 0 || !o)
+                return r;
+        if ((r = ju32(c, o, p, "classID", &rs->net_class_id, &rs->has_net_class_id)) < 0 ||
+            (r = jarr(c, o, p, "priorities", &a, &n)) < 0 || !a)
+                return r;
+        rs->net_priorities = calloc(n ? n : 1, sizeof(*rs->net_priorities));
+        if (!rs->net_priorities)
+                return err_errno(c->err, -ENOMEM, "%s: %s", c->name, p);
+        rs->n_net_priorities = n;
+        for (size_t i = 0; i < n; i++) {
+                struct spec_net_priority *np = &rs->net_priorities[i];
+                json_object *e = json_object_array_get_idx(a, i);
+                bool has_prio = false;
+                jidx(pi, "linux.resources.network.priorities", i);
+                if ((r = want(c, pi, e, json_type_object)) < 0 ||
+                    (r = jstr(c, e, pi, "name", true, &np->name)) < 0 ||
+                    (r = ju32(c, e, pi, "priority", &np->priority, &has_prio)) < 0)
+                        return r;
+                if (!has_prio)
+                        return perr(c, pi, "required integer \"priority\" is missing");
+        }
         return 0;
 }
 
@@ -1062,15 +1273,9 @@ static int parse_resources(struct pctx *c, json_object *lo, struct spec_linux *l
         if (o && (r = ji64(c, o, "linux.resources.pids", "limit", INT64_MIN, INT64_MAX,
                            &rs->pids_limit, &rs->has_pids_limit)) < 0)
                 return r;
-        if ((r = jobj(c, res, p, "blockIO", &o)) < 0 ||
-            (o && (r = ju64(c, o, "linux.resources.blockIO", "weight", 1000, &rs->blkio_weight,
-                            &rs->has_blkio_weight)) < 0))
+        if ((r = parse_blkio(c, res, rs)) < 0 || (r = parse_hugepages(c, res, rs)) < 0 ||
+            (r = parse_rdma(c, res, rs)) < 0 || (r = parse_network(c, res, rs)) < 0)
                 return r;
-        if (rs->has_blkio_weight && rs->blkio_weight == 0)
-                rs->has_blkio_weight = false; /* 0 is "not set" (runc) */
-        if (rs->has_blkio_weight && rs->blkio_weight < 10)
-                return perr(c, "linux.resources.blockIO.weight", "must be between 10 and 1000, got %"
-                            PRIu64, rs->blkio_weight);
         if ((r = jstrmap(c, res, p, "unified", &rs->unified_keys, &rs->unified_values,
                          &rs->n_unified)) < 0 ||
             (r = jarr(c, res, p, "devices", &a, &n)) < 0 || !a)
@@ -1389,8 +1594,8 @@ static int parse_linux(struct pctx *c, json_object *root, struct spec *s)
                 return r;
         s->has_linux = true;
         if ((r = parse_namespaces(c, lo, l)) < 0 ||
-            (r = parse_idmaps(c, lo, "uidMappings", &l->uid_mappings, &l->n_uid_mappings)) < 0 ||
-            (r = parse_idmaps(c, lo, "gidMappings", &l->gid_mappings, &l->n_gid_mappings)) < 0 ||
+            (r = parse_idmaps(c, lo, "linux", "uidMappings", &l->uid_mappings, &l->n_uid_mappings)) < 0 ||
+            (r = parse_idmaps(c, lo, "linux", "gidMappings", &l->gid_mappings, &l->n_gid_mappings)) < 0 ||
             (r = parse_resources(c, lo, l)) < 0 || (r = parse_devices(c, lo, l)) < 0 ||
             (r = parse_seccomp(c, lo, l)) < 0 || (r = parse_time_offsets(c, lo, l)) < 0 ||
             (r = parse_linux_misc(c, lo, l)) < 0)
@@ -1634,6 +1839,12 @@ static void linux_free(struct spec_linux *l)
         free(l->gid_mappings);
         free(l->sysctl);
         free(l->resources.devices);
+        free(l->resources.blkio_weight_devices);
+        for (size_t i = 0; i < SPEC_THROTTLE_COUNT; i++)
+                free(l->resources.blkio_throttle[i]);
+        free(l->resources.hugepage_limits);
+        free(l->resources.rdma);
+        free(l->resources.net_priorities);
         free(l->resources.unified_keys);
         free(l->resources.unified_values);
         free(l->devices);
@@ -1653,6 +1864,8 @@ void spec_free(struct spec *s)
         for (size_t i = 0; s->mounts && i < s->n_mounts; i++) {
                 free(s->mounts[i].options);
                 free(s->mounts[i].data);
+                free(s->mounts[i].uid_mappings);
+                free(s->mounts[i].gid_mappings);
         }
         free(s->mounts);
         for (int k = 0; k < SPEC_HOOK_KIND_COUNT; k++) {

@@ -32,6 +32,12 @@ struct spec_mount {
          * to set and clear with mount_setattr(AT_RECURSIVE) after the mount */
         uint64_t rec_attr_set, rec_attr_clr;
         bool tmpcopyup;           /* "tmpcopyup" (runc/crun extension): copy the image's files up into a tmpfs */
+        /* idmapped bind mount: "idmap"/"ridmap" options or per-mount uidMappings/gidMappings
+         * (runtime-spec config.md); without per-mount maps, linux.uidMappings/gidMappings apply */
+        bool idmap;
+        bool idmap_recursive;     /* "ridmap" */
+        struct spec_idmap *uid_mappings, *gid_mappings; /* owned; may be NULL */
+        size_t n_uid_mappings, n_gid_mappings;
 };
 
 enum spec_ns_type {
@@ -172,6 +178,38 @@ struct spec_process {
         const char *selinux_label;
 };
 
+/* linux.resources.blockIO.weightDevice[] and throttle*Device[] entries. */
+struct spec_blkio_device {
+        int64_t major, minor;
+        bool has_weight, has_leaf_weight; /* weightDevice */
+        uint64_t weight, leaf_weight;     /* 10..1000 */
+        uint64_t rate;                    /* throttle: bytes or ios per second */
+};
+
+enum spec_throttle {
+        SPEC_THROTTLE_READ_BPS,
+        SPEC_THROTTLE_WRITE_BPS,
+        SPEC_THROTTLE_READ_IOPS,
+        SPEC_THROTTLE_WRITE_IOPS,
+        SPEC_THROTTLE_COUNT,
+};
+
+struct spec_hugepage_limit {
+        const char *page_size;    /* "2MB", "1GB": validated digits + KB/MB/GB */
+        uint64_t limit;           /* bytes */
+};
+
+struct spec_rdma_limit {
+        const char *device;       /* "mlx5_1" */
+        bool has_handles, has_objects;
+        uint32_t handles, objects;
+};
+
+struct spec_net_priority {
+        const char *name;         /* interface */
+        uint32_t priority;
+};
+
 /* Every limit has a has_* flag: absent means "leave the cgroup's value alone". */
 struct spec_resources {
         bool has_memory_limit, has_memory_reservation, has_memory_swap, has_memory_swappiness;
@@ -192,6 +230,26 @@ struct spec_resources {
         uint64_t blkio_weight;    /* blockIO.weight, 10..1000 */
         struct spec_device_rule *devices;
         size_t n_devices;
+        bool has_memory_use_hierarchy, memory_use_hierarchy;
+        bool has_memory_kernel, has_memory_kernel_tcp; /* refused: no kmem limits */
+        bool memory_check_before_update;
+        bool has_cpu_burst, has_cpu_idle;
+        uint64_t cpu_burst;       /* microseconds */
+        int64_t cpu_idle;         /* 0 or 1 */
+        bool has_blkio_leaf_weight;
+        uint64_t blkio_leaf_weight;
+        struct spec_blkio_device *blkio_weight_devices;
+        size_t n_blkio_weight_devices;
+        struct spec_blkio_device *blkio_throttle[SPEC_THROTTLE_COUNT];
+        size_t n_blkio_throttle[SPEC_THROTTLE_COUNT];
+        struct spec_hugepage_limit *hugepage_limits;
+        size_t n_hugepage_limits;
+        struct spec_rdma_limit *rdma;
+        size_t n_rdma;
+        bool has_net_class_id;
+        uint32_t net_class_id;
+        struct spec_net_priority *net_priorities;
+        size_t n_net_priorities;
         /* linux.resources.unified: key/value pairs for cgroup v2 files */
         const char **unified_keys, **unified_values;
         size_t n_unified;

@@ -477,8 +477,8 @@ Test(spec, mount_option_flags)
         spec_free(s);
 
         parse_fails("{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"r\"}, \"mounts\": "
-                    "[{\"destination\": \"/m\", \"options\": [\"idmap\"]}]}",
-                    "mounts[0]: idmapped mounts (\"idmap\") are not supported");
+                    "[{\"destination\": \"/m\", \"type\": \"bind\", \"source\": \"/tmp\", \"options\": [\"idmap\"]}]}",
+                    "mounts[0]: idmap without uidMappings/gidMappings");
 }
 
 static const char seccomp_linux[] =
@@ -713,4 +713,60 @@ Test(spec, seccomp_errno_range)
         fails_with("", "\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"x\"],"
                    " \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": -1}]}",
                    "linux.seccomp.syscalls[0].errnoRet: expected an integer between 0 and 65535");
+}
+
+Test(spec, resources_devices_hugepages_network)
+{
+        char *text = config_with("",
+                "\"resources\": {\"blockIO\": {\"leafWeight\": 300, \"weightDevice\": "
+                "[{\"major\": 8, \"minor\": 0, \"weight\": 500, \"leafWeight\": 0}],"
+                " \"throttleReadBpsDevice\": [{\"major\": 8, \"minor\": 16, \"rate\": 1048576}],"
+                " \"throttleWriteIOPSDevice\": [{\"major\": 8, \"minor\": 0, \"rate\": 300}]},"
+                " \"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 8388608}],"
+                " \"rdma\": {\"mlx5_1\": {\"hcaHandles\": 3}},"
+                " \"network\": {\"classID\": 1048577, \"priorities\": [{\"name\": \"eth0\", \"priority\": 5}]},"
+                " \"cpu\": {\"burst\": 20000, \"idle\": 1},"
+                " \"memory\": {\"useHierarchy\": true, \"checkBeforeUpdate\": true, \"kernel\": 1}}");
+        struct spec *s = parse_ok(text);
+        const struct spec_resources *rs = &s->linux.resources;
+        cr_assert(rs->has_blkio_leaf_weight && rs->blkio_leaf_weight == 300);
+        cr_assert_eq(rs->n_blkio_weight_devices, 1);
+        cr_assert(rs->blkio_weight_devices[0].has_weight && !rs->blkio_weight_devices[0].has_leaf_weight);
+        cr_assert_eq(rs->blkio_weight_devices[0].weight, 500);
+        cr_assert_eq(rs->n_blkio_throttle[SPEC_THROTTLE_READ_BPS], 1);
+        cr_assert_eq(rs->blkio_throttle[SPEC_THROTTLE_READ_BPS][0].minor, 16);
+        cr_assert_eq(rs->blkio_throttle[SPEC_THROTTLE_READ_BPS][0].rate, 1048576);
+        cr_assert_eq(rs->n_blkio_throttle[SPEC_THROTTLE_WRITE_IOPS], 1);
+        cr_assert_eq(rs->n_blkio_throttle[SPEC_THROTTLE_WRITE_BPS], 0);
+        cr_assert_eq(rs->n_hugepage_limits, 1);
+        cr_assert_str_eq(rs->hugepage_limits[0].page_size, "2MB");
+        cr_assert_eq(rs->hugepage_limits[0].limit, 8388608);
+        cr_assert_eq(rs->n_rdma, 1);
+        cr_assert_str_eq(rs->rdma[0].device, "mlx5_1");
+        cr_assert(rs->rdma[0].has_handles && !rs->rdma[0].has_objects);
+        cr_assert(rs->has_net_class_id && rs->net_class_id == 1048577);
+        cr_assert_eq(rs->n_net_priorities, 1);
+        cr_assert_str_eq(rs->net_priorities[0].name, "eth0");
+        cr_assert(rs->has_cpu_burst && rs->cpu_burst == 20000);
+        cr_assert(rs->has_cpu_idle && rs->cpu_idle == 1);
+        cr_assert(rs->has_memory_use_hierarchy && rs->memory_use_hierarchy);
+        cr_assert(rs->memory_check_before_update && rs->has_memory_kernel && !rs->has_memory_kernel_tcp);
+        spec_free(s);
+        free(text);
+}
+
+Test(spec, resources_devices_errors)
+{
+        fails_with("", "\"resources\": {\"hugepageLimits\": [{\"pageSize\": \"2M\", \"limit\": 1}]}",
+                   "linux.resources.hugepageLimits[0].pageSize: expected a size like \"2MB\"");
+        fails_with("", "\"resources\": {\"hugepageLimits\": [{\"pageSize\": \"2MB\"}]}",
+                   "linux.resources.hugepageLimits[0].limit: required integer is missing");
+        fails_with("", "\"resources\": {\"blockIO\": {\"throttleReadBpsDevice\": [{\"major\": 8, \"rate\": 1}]}}",
+                   "linux.resources.blockIO.throttleReadBpsDevice[0].minor: required integer is missing");
+        fails_with("", "\"resources\": {\"blockIO\": {\"weightDevice\": [{\"major\": 8, \"minor\": 0, \"weight\": 5}]}}",
+                   "linux.resources.blockIO.weightDevice[0].weight: must be between 10 and 1000");
+        fails_with("", "\"resources\": {\"cpu\": {\"idle\": 2}}",
+                   "linux.resources.cpu.idle: expected an integer between 0 and 1");
+        fails_with("", "\"resources\": {\"network\": {\"priorities\": [{\"name\": \"eth0\"}]}}",
+                   "linux.resources.network.priorities[0]: required integer \"priority\" is missing");
 }
