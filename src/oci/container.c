@@ -128,7 +128,7 @@ static int create_plan(struct create_ctx *c, struct err *err)
                 return err_errno(err, neg_errno(), "rootfs %s", root);
         if (!S_ISDIR(st.st_mode))
                 return err_set(err, -ENOTDIR, "rootfs %s: not a directory", root);
-        if ((r = security_check_lsm(c->spec, err)) < 0)
+        if ((r = security_check_lsm(&c->spec->process, c->spec->linux.mount_label, err)) < 0)
                 return r;
         if (o->listen_fds && (r = add_listen_env(&c->spec->process, o->listen_fds, err)) < 0)
                 return r;

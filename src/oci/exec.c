@@ -226,31 +226,6 @@ static int apply_overrides(struct exec_ctx *c, struct err *err)
         return apply_caps(c, err);
 }
 
-static bool apparmor_enabled(void)
-{
-        _cleanup_free_ char *v = NULL;
-        size_t len;
-        return read_file_at(AT_FDCWD, "/sys/module/apparmor/parameters/enabled", &v, &len) == 0 && v[0] == 'Y';
-}
-
-static bool selinux_enabled(void)
-{
-        return access("/sys/fs/selinux/enforce", F_OK) == 0;
-}
-
-/* LSM labels are written by the process itself just before exec; refuse them up front
- * when the host has no such LSM. */
-static int check_lsm(const struct spec_process *p, struct err *err)
-{
-        if (p->apparmor_profile && *p->apparmor_profile && !apparmor_enabled())
-                return err_set(err, -EOPNOTSUPP, "apparmor profile %s: AppArmor is not enabled on this host",
-                               p->apparmor_profile);
-        if (p->selinux_label && *p->selinux_label && !selinux_enabled())
-                return err_set(err, -EOPNOTSUPP, "selinux label %s: SELinux is not enabled on this host",
-                               p->selinux_label);
-        return 0;
-}
-
 static int plan_terminal(struct exec_ctx *c, struct err *err)
 {
         const struct exec_opts *o = c->o;
@@ -329,7 +304,7 @@ static int exec_plan(struct exec_ctx *c, struct err *err)
                 if (fcntl(3 + (int)i, F_GETFD) < 0)
                         return err_errno(err, neg_errno(), "--preserve-fds: fd %u", 3 + i);
         if ((r = load_state(c, err)) < 0 || (r = load_specs(c, err)) < 0 ||
-            (r = apply_overrides(c, err)) < 0 || (r = check_lsm(&c->view.process, err)) < 0)
+            (r = apply_overrides(c, err)) < 0 || (r = security_check_lsm(&c->view.process, NULL, err)) < 0)
                 return r;
         if ((r = security_seccomp_compile(c->view.linux.seccomp, &c->seccomp, err)) < 0)
                 return err_wrap(err, "config.json");
@@ -341,28 +316,6 @@ static int exec_plan(struct exec_ctx *c, struct err *err)
 /* ---- the joiner and the process ------------------------------------------------------- */
 
 /* Asks the kernel to label the program execve runs next (AppArmor, SELinux). */
-static int apply_lsm(const struct spec_process *p, struct err *err)
-{
-        _cleanup_free_ char *aa = NULL;
-        int r;
-        if (p->apparmor_profile && *p->apparmor_profile) {
-                if (asprintf(&aa, "exec %s", p->apparmor_profile) < 0)
-                        return err_errno(err, -ENOMEM, "apparmor");
-                r = write_file_at(AT_FDCWD, "/proc/thread-self/attr/apparmor/exec", aa, strlen(aa), 0);
-                if (r == -ENOENT)
-                        r = write_file_at(AT_FDCWD, "/proc/thread-self/attr/exec", aa, strlen(aa), 0);
-                if (r < 0)
-                        return err_errno(err, r, "set apparmor profile %s", p->apparmor_profile);
-        }
-        if (p->selinux_label && *p->selinux_label) {
-                r = write_file_at(AT_FDCWD, "/proc/thread-self/attr/exec", p->selinux_label,
-                                  strlen(p->selinux_label), 0);
-                if (r < 0)
-                        return err_errno(err, r, "set selinux label %s", p->selinux_label);
-        }
-        return 0;
-}
-
 /* In the container's namespaces and cgroup: the process's own settings, then execve. */
 static int process_run(struct exec_ctx *c, struct err *err)
 {
@@ -382,8 +335,7 @@ static int process_run(struct exec_ctx *c, struct err *err)
         if (p->terminal && (r = process_setup_terminal(&ictx, err)) < 0)
                 return r;
         closep(&c->console_fd);
-        if ((r = security_apply_rlimits(p, err)) < 0 || (r = security_apply_oom_score_adj(p, err)) < 0 ||
-            (r = apply_lsm(p, err)) < 0)
+        if ((r = security_apply_rlimits(p, err)) < 0 || (r = security_apply_oom_score_adj(p, err)) < 0)
                 return r;
         _cleanup_free_ char *exe = NULL;
         if (chdir(p->cwd) < 0)

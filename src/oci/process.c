@@ -258,6 +258,8 @@ static int finish_and_exec(const struct init_ctx *ctx, const char *exe, struct s
 {
         const struct spec_process *p = &ctx->spec->process;
         int r;
+        if ((r = security_apply_lsm(p, err)) < 0)
+                return r;
         if (plan && !p->no_new_privileges && (r = load_seccomp(ctx, plan, err)) < 0)
                 return r;
         if ((r = security_apply_user_and_caps(p, ctx->new_userns, err)) < 0)

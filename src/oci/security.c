@@ -558,20 +558,39 @@ static bool lsm_enabled(const char *name)
         return false;
 }
 
-int security_check_lsm(const struct spec *s, struct err *err)
+int security_check_lsm(const struct spec_process *p, const char *mount_label, struct err *err)
 {
-        const char *apparmor = s->process.apparmor_profile;
-        const char *selinux = s->process.selinux_label ? s->process.selinux_label : s->linux.mount_label;
-        if (apparmor && *apparmor) {
-                if (!lsm_enabled("apparmor"))
-                        return err_set(err, -EOPNOTSUPP,
-                                       "process.apparmorProfile \"%s\": AppArmor is not enabled on this host", apparmor);
-                return err_set(err, -EOPNOTSUPP, "process.apparmorProfile: applying AppArmor profiles is not supported yet");
+        if (p->apparmor_profile && *p->apparmor_profile && !lsm_enabled("apparmor"))
+                return err_set(err, -EOPNOTSUPP, "process.apparmorProfile \"%s\": AppArmor is not enabled on this host",
+                               p->apparmor_profile);
+        if (p->selinux_label && *p->selinux_label && !lsm_enabled("selinux"))
+                return err_set(err, -EOPNOTSUPP, "process.selinuxLabel \"%s\": SELinux is not enabled on this host",
+                               p->selinux_label);
+        if (mount_label && *mount_label)
+                return err_set(err, -EOPNOTSUPP, "linux.mountLabel \"%s\": SELinux mount labels are not supported yet",
+                               mount_label);
+        return 0;
+}
+
+/* The label applies at the next execve, like runc does it: /proc/thread-self/attr/exec. */
+int security_apply_lsm(const struct spec_process *p, struct err *err)
+{
+        _cleanup_free_ char *aa = NULL;
+        int r;
+        if (p->apparmor_profile && *p->apparmor_profile) {
+                if (asprintf(&aa, "exec %s", p->apparmor_profile) < 0)
+                        return err_errno(err, -ENOMEM, "apparmor");
+                r = write_file_at(AT_FDCWD, "/proc/thread-self/attr/apparmor/exec", aa, strlen(aa), 0);
+                if (r == -ENOENT)
+                        r = write_file_at(AT_FDCWD, "/proc/thread-self/attr/exec", aa, strlen(aa), 0);
+                if (r < 0)
+                        return err_errno(err, r, "set apparmor profile %s", p->apparmor_profile);
         }
-        if (selinux && *selinux) {
-                if (!lsm_enabled("selinux"))
-                        return err_set(err, -EOPNOTSUPP, "SELinux label \"%s\": SELinux is not enabled on this host", selinux);
-                return err_set(err, -EOPNOTSUPP, "SELinux labels are not supported yet");
+        if (p->selinux_label && *p->selinux_label) {
+                r = write_file_at(AT_FDCWD, "/proc/thread-self/attr/exec", p->selinux_label,
+                                  strlen(p->selinux_label), 0);
+                if (r < 0)
+                        return err_errno(err, r, "set selinux label %s", p->selinux_label);
         }
         return 0;
 }

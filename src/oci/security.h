@@ -36,7 +36,9 @@ int security_seccomp_load(struct seccomp_plan *plan, int *ret_notify_fd, struct 
 
 void security_seccomp_free(struct seccomp_plan *plan);
 
-/* Refuses process.apparmorProfile / selinuxLabel (and linux.mountLabel) on a host whose
- * kernel has no such LSM enabled, rather than silently running unconfined. Applying a
- * profile on hosts that have one is not implemented yet and is refused the same way. */
-int security_check_lsm(const struct spec *s, struct err *err);
+/* Refuses process.apparmorProfile / selinuxLabel on a host whose kernel has no such LSM
+ * enabled (rather than running unconfined), and linux.mountLabel (not supported yet). */
+int security_check_lsm(const struct spec_process *p, const char *mount_label, struct err *err);
+
+/* Sets the AppArmor profile / SELinux label the next execve of this thread enters. */
+int security_apply_lsm(const struct spec_process *p, struct err *err);

@@ -577,3 +577,22 @@ EOF2
 	assert_failure
 	assert_output_contains "both uidMappings and gidMappings"
 }
+
+@test "LSM: an AppArmor profile or SELinux label on a host without that LSM is refused, not ignored" {
+	skip_if_runc "runc ignores labels the host cannot apply"
+	if [[ $(cat /sys/module/apparmor/parameters/enabled 2>/dev/null) == Y ]]; then
+		skip "AppArmor is enabled here: the refusal path cannot be checked"
+	fi
+	update_config '.process.apparmorProfile = "staple-test"'
+	run oci run -b "$BUNDLE" "$ID"
+	assert_failure
+	assert_output_contains "AppArmor is not enabled"
+	assert_no_container "$ID"
+	if [[ ! -e /sys/fs/selinux/enforce ]]; then
+		update_config 'del(.process.apparmorProfile) | .process.selinuxLabel = "system_u:system_r:container_t:s0"'
+		run oci run -b "$BUNDLE" "$ID"
+		assert_failure
+		assert_output_contains "SELinux is not enabled"
+		assert_no_container "$ID"
+	fi
+}
