@@ -300,3 +300,39 @@ teardown() {
 	assert_success
 	assert_output_contains "from staple"
 }
+
+# A realistic root filesystem: Debian's minbase, made once by debootstrap and cached
+# between runs (in /var/cache/staple-tests, or the bench's copy when it has one).
+debian_minbase_tar() {
+	local cache=${STAPLE_TEST_CACHE:-/var/cache/staple-tests} d
+	local tar=$cache/bookworm-minbase.tar
+	[[ -s $tar ]] && { echo "$tar"; return 0; }
+	[[ -s /var/cache/staple-bench/bookworm-minbase.tar ]] &&
+		{ echo /var/cache/staple-bench/bookworm-minbase.tar; return 0; }
+	command -v debootstrap >/dev/null || return 1
+	mkdir -p "$cache" && d=$(mktemp -d "$cache/tmp.XXXXXX") || return 1
+	if ! timeout 900 debootstrap --variant=minbase bookworm "$d/root" >"$d/log" 2>&1; then
+		tail -3 "$d/log" >&2
+		rm -rf "$d"
+		return 1
+	fi
+	tar -C "$d/root" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
+	rm -rf "$d"
+	[[ -s $tar ]] && echo "$tar"
+}
+
+@test "engine: a debootstrap minbase Debian image (thousands of files) imports and runs" {
+	local tar
+	tar=$(debian_minbase_tar) || skip "no debootstrap minbase image (debootstrap missing or no Debian mirror)"
+	run st import "$tar" staple-test/debian:12
+	assert_success
+	local files
+	files=$(find "$STORE/layers" -mindepth 1 | wc -l)
+	((files > 3000)) || { echo "only $files entries unpacked" >&2; return 1; }
+	run strun --rm staple-test/debian:12 sh -c 'cat /etc/debian_version; id -un; dpkg -l | grep -c "^ii"'
+	assert_success
+	[[ ${lines[0]} == 12* ]] || { echo "debian_version: ${lines[0]}" >&2; return 1; }
+	assert_equal "${lines[1]}" root
+	((${lines[2]} > 50))
+	assert_nothing_left
+}
