@@ -294,7 +294,7 @@ teardown() {
 	local d
 	for d in /sys/fs/cgroup/*/staple-test-podman /sys/fs/cgroup/staple-test-podman; do
 		[[ -d $d ]] || continue
-		rmdir "$d/conmon" 2>/dev/null
+		rmdir "$d/conmon" 2>/dev/null || true
 		rmdir "$d" 2>/dev/null || true
 	done
 	assert_success
