@@ -9,6 +9,7 @@
  * every blob and layer it added, so the store is as it was. */
 #include "image/registry.h"
 
+#define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image/curl_lazy.h"
 #include "image/internal.h"
 #include "util/cleanup.h"
 #include "util/fileutil.h"
@@ -569,6 +571,8 @@ static int reg_open(struct reg *g, const char *ref, const struct registry_opts *
         *g = (struct reg){ .o = o ? o : &defaults, .actions = actions };
         int r = reg_ref_parse(ref, &g->ref, err);
         if (r < 0 || (r = auth_find(g->o->auth_file, g->ref.host, &g->basic, err)) < 0)
+                return r;
+        if ((r = curl_lazy_load(err)) < 0)
                 return r;
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(g->curl = curl_easy_init()))
                 return err_set(err, -ENOMEM, "cannot initialise libcurl");
