@@ -178,6 +178,39 @@ static int cmd_image_prune(int argc, char **argv)
         return 0;
 }
 
+/* Per-blob progress on a terminal: "a1b2c3d4e5f6  1.2MB / 3.4MB  5.6MB/s". */
+struct progress {
+        char what[80];
+        struct timespec start, last;
+};
+
+static double seconds_since(const struct timespec *t)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void show_progress(void *userdata, const char *what, uint64_t done, uint64_t total, bool final)
+{
+        struct progress *p = userdata;
+        if (strncmp(p->what, what, sizeof(p->what) - 1)) {
+                snprintf(p->what, sizeof(p->what), "%s", what);
+                clock_gettime(CLOCK_MONOTONIC, &p->start);
+                p->last = (struct timespec){ 0 };
+        } else if (!final && seconds_since(&p->last) < 0.1) {
+                return;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &p->last);
+        char d[32], t[32], rate[32];
+        double secs = seconds_since(&p->start);
+        human_size(done, d, sizeof(d));
+        human_size(total, t, sizeof(t));
+        human_size(secs > 0.01 ? (uint64_t)((double)done / secs) : 0, rate, sizeof(rate));
+        fprintf(stderr, "\r%-12.12s  %9s / %-9s  %9s/s%s", short_digest(what), d, total ? t : "?", rate,
+                final ? "\n" : "");
+}
+
 static int cmd_load(int argc, char **argv)
 {
         static const struct option opts[] = { { "input", required_argument, NULL, 'i' }, { 0 } };
@@ -192,7 +225,9 @@ static int cmd_load(int argc, char **argv)
                 return fail("usage: staple load -i FILE");
         struct err err = { 0 };
         _cleanup_strv_ char **refs = NULL;
-        if (check(engine_load(&eng, input, &refs, &err), &err))
+        static struct progress prog;
+        store_progress_fn progress = isatty(STDERR_FILENO) ? show_progress : NULL;
+        if (check(engine_load(&eng, input, progress, &prog, &refs, &err), &err))
                 return EXIT_STAPLE;
         for (char **r = refs; r && *r; r++)
                 printf("Loaded image: %s\n", *r);
@@ -227,39 +262,6 @@ static int cmd_import(int argc, char **argv)
 }
 
 /* ---- registry ---- */
-
-/* Per-blob progress on a terminal: "a1b2c3d4e5f6  1.2MB / 3.4MB  5.6MB/s". */
-struct progress {
-        char what[80];
-        struct timespec start, last;
-};
-
-static double seconds_since(const struct timespec *t)
-{
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
-}
-
-static void show_progress(void *userdata, const char *what, uint64_t done, uint64_t total, bool final)
-{
-        struct progress *p = userdata;
-        if (strncmp(p->what, what, sizeof(p->what) - 1)) {
-                snprintf(p->what, sizeof(p->what), "%s", what);
-                clock_gettime(CLOCK_MONOTONIC, &p->start);
-                p->last = (struct timespec){ 0 };
-        } else if (!final && seconds_since(&p->last) < 0.1) {
-                return;
-        }
-        clock_gettime(CLOCK_MONOTONIC, &p->last);
-        char d[32], t[32], rate[32];
-        double secs = seconds_since(&p->start);
-        human_size(done, d, sizeof(d));
-        human_size(total, t, sizeof(t));
-        human_size(secs > 0.01 ? (uint64_t)((double)done / secs) : 0, rate, sizeof(rate));
-        fprintf(stderr, "\r%-12.12s  %9s / %-9s  %9s/s%s", short_digest(what), d, total ? t : "?", rate,
-                final ? "\n" : "");
-}
 
 static int parse_registry_opt(int c, struct registry_opts *o)
 {

@@ -229,12 +229,14 @@ int engine_image_prune(const struct engine *e, size_t *ret_freed, struct err *er
         return store_prune(st, in_use, ret_freed, err);
 }
 
-int engine_load(const struct engine *e, const char *path, char ***ret_refs, struct err *err)
+int engine_load(const struct engine *e, const char *path, store_progress_fn progress, void *userdata,
+                char ***ret_refs, struct err *err)
 {
         _cleanup_store_ struct store *st = NULL;
         int r = store_open(e->root, &st, err);
         if (r < 0)
                 return r;
+        store_set_progress(st, progress, userdata);
         return archive_load(st, path, ret_refs, err);
 }
 

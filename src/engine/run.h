@@ -48,7 +48,9 @@ void engine_images_free(struct engine_image *img, size_t n);
 int engine_rmi(const struct engine *e, const char *ref, bool force, char **ret_deleted, struct err *err);
 int engine_image_inspect(const struct engine *e, const char *ref, struct json_object **ret, struct err *err);
 int engine_image_prune(const struct engine *e, size_t *ret_freed, struct err *err);
-int engine_load(const struct engine *e, const char *path, char ***ret_refs, struct err *err);
+/* progress (may be NULL) is called per layer as it is unpacked (see store_set_progress). */
+int engine_load(const struct engine *e, const char *path, store_progress_fn progress, void *userdata,
+                char ***ret_refs, struct err *err);
 int engine_import(const struct engine *e, const char *tar_path, const char *ref, struct err *err);
 
 /* staple save -o FILE IMAGE: a docker-archive that podman load and docker load read. */

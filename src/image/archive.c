@@ -100,6 +100,17 @@ static int txn_put_json(struct txn *t, struct json_object *o, char **ret_digest,
         return r;
 }
 
+/* Size of a blob in bytes, 0 when it cannot tell (for progress only). */
+static uint64_t blob_size(struct store *st, const char *digest)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat s;
+        struct err ignored = { 0 };
+        if (store_open_blob(st, digest, &fd, &ignored) < 0 || fstat(fd, &s) < 0)
+                return 0;
+        return (uint64_t)s.st_size;
+}
+
 /* Unpacks every layer of the image (verifying diff-ids), remembering the new ones. */
 static int txn_unpack_image(struct txn *t, const char *manifest_digest, struct err *err)
 {
@@ -112,8 +123,11 @@ static int txn_unpack_image(struct txn *t, const char *manifest_digest, struct e
                 snprintf(p, sizeof(p), "layers/%s", digest_hex(img->diff_ids[i]));
                 bool existed = faccessat(store_root_fd(t->st), p, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
                 _cleanup_free_ char *path = NULL;
+                uint64_t size = blob_size(t->st, img->layers[i]);
+                store_report(t->st, img->layers[i], 0, size, false);
                 if ((r = store_layer_path(t->st, img->layers[i], img->diff_ids[i], &path, err)) < 0)
                         return r;
+                store_report(t->st, img->layers[i], size, size, true);
                 if (!existed && strv_push(&t->layers, img->diff_ids[i]) < 0)
                         return err_errno(err, -ENOMEM, "layer %s", img->diff_ids[i]);
         }

@@ -34,6 +34,9 @@ void digest_final(EVP_MD_CTX *ctx, char out[DIGEST_STR_LEN + 1]);
 /* The store root's directory fd (owned by the store). */
 int store_root_fd(const struct store *st);
 
+/* Calls the progress function set with store_set_progress, if any. */
+void store_report(struct store *st, const char *what, uint64_t done, uint64_t total, bool final);
+
 /* store_put_blob; *ret_created (may be NULL) tells whether the blob is new to the store. */
 int store_put_blob_new(struct store *st, int fd, const char *expected, char **ret_digest, bool *ret_created,
                        struct err *err);

@@ -30,7 +30,21 @@ struct store {
         char *root;
         int root_fd;
         int lock_fd;
+        store_progress_fn progress;
+        void *progress_data;
 };
+
+void store_set_progress(struct store *st, store_progress_fn fn, void *userdata)
+{
+        st->progress = fn;
+        st->progress_data = userdata;
+}
+
+void store_report(struct store *st, const char *what, uint64_t done, uint64_t total, bool final)
+{
+        if (st->progress)
+                st->progress(st->progress_data, what, done, total, final);
+}
 
 const char *digest_hex(const char *digest)
 {

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/err.h"
 
@@ -27,6 +28,12 @@ const char *store_root(const struct store *st);
  * NULL) is "sha256:<hex>", owned by the caller. */
 int store_put_blob(struct store *st, int fd, const char *expected, char **ret_digest, struct err *err);
 int store_put_blob_mem(struct store *st, const void *data, size_t len, char **ret_digest, struct err *err);
+
+/* Progress of long operations (unpacking layers at load): what is a digest, done and
+ * total are bytes (total 0 when unknown), final marks the last call for that digest.
+ * Without a function set (the default) nothing is reported. */
+typedef void (*store_progress_fn)(void *userdata, const char *what, uint64_t done, uint64_t total, bool final);
+void store_set_progress(struct store *st, store_progress_fn fn, void *userdata);
 
 /* Opens a blob read-only; -ENOENT with "blob sha256:... not found". */
 int store_open_blob(struct store *st, const char *digest, int *ret_fd, struct err *err);

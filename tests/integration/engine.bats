@@ -336,3 +336,18 @@ debian_minbase_tar() {
 	((${lines[2]} > 50))
 	assert_nothing_left
 }
+
+@test "engine: load shows per-layer progress on a terminal, and nothing when not on one" {
+	command -v script >/dev/null || skip "script (util-linux) not installed"
+	import_image
+	run st save -o "$TEST_TMP/img.tar" "$IMG"
+	assert_success
+	rm -rf "$STORE"
+	run script -qec "$STAPLE --root $STORE --runtime-root $ROOT load -i $TEST_TMP/img.tar" /dev/null
+	assert_success
+	assert_output_contains "/s"
+	assert_output_contains "Loaded image: $IMG"
+	rm -rf "$STORE"
+	st load -i "$TEST_TMP/img.tar" 2>"$TEST_TMP/err" >/dev/null
+	[[ ! -s $TEST_TMP/err ]] || { echo "stderr off a terminal: $(cat "$TEST_TMP/err")" >&2; return 1; }
+}
