@@ -265,7 +265,11 @@ bool cgroup_is_frozen(struct cgroup *cg)
 
 int cgroup_destroy(struct cgroup *cg, struct err *err)
 {
-        return cg->ops->destroy(cg, err);
+        /* a frozen task does not die until thawed; then nothing may be left inside */
+        int r = cg->ops->is_frozen(cg) ? cg->ops->freeze(cg, false, err) : 0;
+        if (r >= 0)
+                r = cgroup_kill_and_wait(cg, err);
+        return r < 0 ? r : cg->ops->destroy(cg, err);
 }
 
 const char *cgroup_path(const struct cgroup *cg)

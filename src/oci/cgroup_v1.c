@@ -633,21 +633,13 @@ static bool v1_is_frozen(struct cgroup *cg)
         return fd >= 0 && cgroup_read(fd, "freezer.state", &state) >= 0 && !strcmp(state, "FROZEN");
 }
 
+/* Removes the directories; cgroup_destroy has emptied the cgroup first. */
 static int v1_destroy(struct cgroup *cg, struct err *err)
 {
-        /* a frozen task does not die until thawed */
-        if (v1_is_frozen(cg)) {
-                int r = v1_freeze(cg, false, err);
-                if (r < 0)
-                        return r;
-        }
-        int r = cgroup_kill_and_wait(cg, err);
-        if (r < 0)
-                return r;
         int first = 0;
         for (size_t i = 0; i < cg->n_hier; i++) {
                 struct err e = { 0 };
-                r = cgroup_hier_rmdir(cg, &cg->hier[i], -1, &e);
+                int r = cgroup_hier_rmdir(cg, &cg->hier[i], -1, &e);
                 if (r < 0 && first == 0)
                         first = err_set(err, r, "%s", e.msg);
         }

@@ -467,16 +467,9 @@ static bool v2_is_frozen(struct cgroup *cg)
         return fd >= 0 && v2_read_frozen(fd, &frozen) >= 0 && frozen;
 }
 
+/* Removes the directory; cgroup_destroy has emptied the cgroup first. */
 static int v2_destroy(struct cgroup *cg, struct err *err)
 {
-        if (v2_is_frozen(cg)) {
-                int r = v2_freeze(cg, false, err);
-                if (r < 0)
-                        return r;
-        }
-        int r = cgroup_kill_and_wait(cg, err);
-        if (r < 0)
-                return r;
         closep(&cg->leaf_fd);
         cg->leaf_fd = -1;
         return cgroup_hier_rmdir(cg, &cg->hier[0], -1, err);
