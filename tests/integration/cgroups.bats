@@ -6,23 +6,7 @@ load helpers
 
 MiB=$((1024 * 1024))
 
-create_started() {
-	oci create --bundle "$BUNDLE" "$ID" </dev/null >"$TEST_TMP/out" 2>&1 || {
-		cat "$TEST_TMP/out" >&2
-		return 1
-	}
-	oci start "$ID"
-	wait_status "$ID" running
-}
 
-# cg_read CONTROLLER V1FILE V2FILE: read a limit file of this test's cgroup.
-cg_read() {
-	if cgroup_v2; then
-		cat "/sys/fs/cgroup/staple-test/$ID/$3"
-	else
-		cat "/sys/fs/cgroup/$1/staple-test/$ID/$2"
-	fi
-}
 
 @test "the container's process is in the cgroup from cgroupsPath" {
 	set_args sleep 1000

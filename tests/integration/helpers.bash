@@ -195,3 +195,22 @@ assert_no_container() {
 	fi
 	[[ -z $(leaked_cgroups) ]] || { echo "cgroup left: $(leaked_cgroups)" >&2; return 1; }
 }
+
+# create_started: create and start the bundle as $ID, waiting until it runs.
+create_started() {
+	oci create --bundle "$BUNDLE" "$ID" </dev/null >"$TEST_TMP/out" 2>&1 || {
+		cat "$TEST_TMP/out" >&2
+		return 1
+	}
+	oci start "$ID"
+	wait_status "$ID" running
+}
+
+# cg_read CONTROLLER V1FILE V2FILE: a file of this test's cgroup, on either version.
+cg_read() {
+	if cgroup_v2; then
+		cat "/sys/fs/cgroup/staple-test/$ID/$3"
+	else
+		cat "/sys/fs/cgroup/$1/staple-test/$ID/$2"
+	fi
+}
