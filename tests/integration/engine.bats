@@ -228,9 +228,10 @@ teardown() {
 	[[ -z $(ls -A "$STORE/layers" 2>/dev/null | grep -v '^tmp') ]]
 }
 
-@test "engine: load a docker-archive made by podman save, and run it" {
-	command -v podman >/dev/null || skip "podman not installed"
-	local pt=$TEST_TMP/podman
+# podman_config DIR: containers.conf and storage.conf of this machine's podman settings
+# (../shared/HOST.md) with everything under DIR.
+podman_config() {
+	local pt=$1
 	mkdir -p "$pt"
 	cat >"$pt/containers.conf" <<-CONF
 		[containers]
@@ -246,6 +247,12 @@ teardown() {
 		graphroot = "$pt/graph"
 		runroot = "$pt/run"
 	CONF
+}
+
+@test "engine: load a docker-archive made by podman save, and run it" {
+	command -v podman >/dev/null || skip "podman not installed"
+	local pt=$TEST_TMP/podman
+	podman_config "$pt"
 	local -x CONTAINERS_CONF=$pt/containers.conf CONTAINERS_STORAGE_CONF=$pt/storage.conf
 	if ! podman import --change 'CMD ["echo","from podman"]' "$ROOTFS_TAR" localhost/staple-test/pm:1 >/dev/null 2>&1 ||
 		! podman save --format docker-archive -o "$pt/img.tar" localhost/staple-test/pm:1 >/dev/null 2>&1; then
@@ -265,21 +272,7 @@ teardown() {
 @test "engine: staple save writes a docker-archive that podman loads and runs" {
 	command -v podman >/dev/null || skip "podman not installed"
 	local pt=$TEST_TMP/podman
-	mkdir -p "$pt"
-	cat >"$pt/containers.conf" <<-CONF
-		[containers]
-		default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-		[engine]
-		cgroup_manager = "cgroupfs"
-		events_logger = "file"
-		events_logfile_path = "$pt/events.log"
-	CONF
-	cat >"$pt/storage.conf" <<-CONF
-		[storage]
-		driver = "vfs"
-		graphroot = "$pt/graph"
-		runroot = "$pt/run"
-	CONF
+	podman_config "$pt"
 	local -x CONTAINERS_CONF=$pt/containers.conf CONTAINERS_STORAGE_CONF=$pt/storage.conf
 	run st import "$ROOTFS_TAR" staple-test/saved:1
 	assert_success
