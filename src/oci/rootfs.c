@@ -1188,6 +1188,27 @@ static int readonly_path(int root_fd, const char *path)
         return attach_tree(tree, target);
 }
 
+/* Stdio that is the host's /dev/null (a detached run's) becomes the container's own, as
+ * runc does: the container then holds no file of a mount it cannot see, which is also
+ * what lets CRIU checkpoint it. */
+static int reopen_dev_null_stdio(int root_fd, struct err *err)
+{
+        _cleanup_close_ int null = openat_in_root(root_fd, "/dev/null", O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+        struct stat ns, st;
+        if (null == -ENOENT)
+                return 0;
+        if (null < 0 || fstat(null, &ns) < 0)
+                return err_errno(err, null < 0 ? null : neg_errno(), "open the container's /dev/null");
+        for (int fd = 0; fd < 3; fd++) {
+                if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3) ||
+                    (st.st_dev == ns.st_dev && st.st_ino == ns.st_ino))
+                        continue;
+                if (dup3(null, fd, 0) < 0)
+                        return err_errno(err, neg_errno(), "reopen stdio %d on /dev/null", fd);
+        }
+        return 0;
+}
+
 int rootfs_finalize(const struct spec *s, struct err *err)
 {
         _cleanup_close_ int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -1199,7 +1220,7 @@ int rootfs_finalize(const struct spec *s, struct err *err)
         if (prop && mount(NULL, "/", NULL, prop, NULL) < 0)
                 return err_errno(err, neg_errno(), "set propagation of / to %#lx", prop);
         int r = sysctl_write(root_fd, s, err);
-        if (r < 0)
+        if (r < 0 || (r = reopen_dev_null_stdio(root_fd, err)) < 0)
                 return r;
         for (size_t i = 0; i < s->linux.n_masked_paths; i++) {
                 r = mask_path(root_fd, s->linux.masked_paths[i]);

@@ -19,6 +19,7 @@ int rootfs_prepare(const struct spec *s, const char *rootfs, struct err *err);
  * detaches the old root and chdirs to "/". */
 int rootfs_pivot(const char *rootfs, bool no_pivot, struct err *err);
 
-/* After pivot: writes linux.sysctl, masks maskedPaths, makes readonlyPaths read-only and
+/* After pivot: writes linux.sysctl, points stdio that is the host's /dev/null at the
+ * container's, masks maskedPaths, makes readonlyPaths read-only and
  * remounts "/" read-only when root.readonly is set. */
 int rootfs_finalize(const struct spec *s, struct err *err);
