@@ -98,6 +98,43 @@ static int add_listen_env(struct spec_process *p, unsigned int n, struct err *er
         return 0;
 }
 
+int container_open_bundle(const char *dir, struct spec **ret_spec, char **ret_bundle, char **ret_rootfs,
+                          struct err *err)
+{
+        _cleanup_free_ char *bundle = realpath(dir ? dir : ".", NULL);
+        if (!bundle)
+                return err_errno(err, neg_errno(), "bundle %s", dir ? dir : ".");
+        _cleanup_close_ int bfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (bfd < 0)
+                return err_errno(err, neg_errno(), "open bundle %s", bundle);
+        struct spec *spec = NULL;
+        int r = spec_load(bfd, &spec, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *root = NULL;
+        if (spec->root_path[0] == '/')
+                root = strdup(spec->root_path);
+        else if (asprintf(&root, "%s/%s", bundle, spec->root_path) < 0)
+                root = NULL;
+        char *rootfs = root ? realpath(root, NULL) : NULL;
+        struct stat st;
+        if (!root)
+                r = err_errno(err, -ENOMEM, "rootfs");
+        else if (!rootfs || stat(rootfs, &st) < 0)
+                r = err_errno(err, neg_errno(), "rootfs %s", root);
+        else if (!S_ISDIR(st.st_mode))
+                r = err_set(err, -ENOTDIR, "rootfs %s: not a directory", root);
+        if (r < 0) {
+                free(rootfs);
+                spec_free(spec);
+                return r;
+        }
+        *ret_spec = spec;
+        *ret_bundle = TAKE_PTR(bundle);
+        *ret_rootfs = rootfs;
+        return 0;
+}
+
 /* Plan: everything about the bundle and the flags is checked before the system changes. */
 static int create_plan(struct create_ctx *c, struct err *err)
 {
@@ -105,29 +142,10 @@ static int create_plan(struct create_ctx *c, struct err *err)
         int r = state_validate_id(o->id, err);
         if (r < 0)
                 return r;
-        c->bundle = realpath(o->bundle ? o->bundle : ".", NULL);
-        if (!c->bundle)
-                return err_errno(err, neg_errno(), "bundle %s", o->bundle ? o->bundle : ".");
-        _cleanup_close_ int bfd = open(c->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (bfd < 0)
-                return err_errno(err, neg_errno(), "open bundle %s", c->bundle);
-        if ((r = spec_load(bfd, &c->spec, err)) < 0)
+        if ((r = container_open_bundle(o->bundle, &c->spec, &c->bundle, &c->rootfs, err)) < 0)
                 return r;
         if (!c->spec->has_process)
                 return err_set(err, -EINVAL, "config.json: process: required to create a container");
-        _cleanup_free_ char *root = NULL;
-        if (c->spec->root_path[0] == '/')
-                root = strdup(c->spec->root_path);
-        else if (asprintf(&root, "%s/%s", c->bundle, c->spec->root_path) < 0)
-                root = NULL;
-        if (!root)
-                return err_errno(err, -ENOMEM, "rootfs");
-        c->rootfs = realpath(root, NULL);
-        struct stat st;
-        if (!c->rootfs || stat(c->rootfs, &st) < 0)
-                return err_errno(err, neg_errno(), "rootfs %s", root);
-        if (!S_ISDIR(st.st_mode))
-                return err_set(err, -ENOTDIR, "rootfs %s: not a directory", root);
         if ((r = security_check_lsm(&c->spec->process, c->spec->linux.mount_label, err)) < 0)
                 return r;
         if (o->listen_fds && (r = add_listen_env(&c->spec->process, o->listen_fds, err)) < 0)
@@ -347,6 +365,43 @@ static bool rootless_without_cgroup(const struct spec *s, int r)
         return true;
 }
 
+int container_make_cgroup(const struct spec *s, const char *id, struct cgroup **ret, char **ret_path,
+                          struct err *err)
+{
+        _cleanup_free_ char *path = NULL;
+        *ret = NULL;
+        *ret_path = NULL;
+        int r = cgroup_resolve_path(s->linux.cgroups_path, id, &path, err);
+        if (r < 0)
+                return r;
+        struct spec_resources res;
+        _cleanup_free_ struct spec_device_rule *rules = NULL;
+        if ((r = effective_resources(s, &res, &rules)) < 0)
+                return err_errno(err, r, "device rules");
+        if ((r = cgroup_create(path, &res, ret, err)) < 0 && !rootless_without_cgroup(s, r))
+                return r;
+        if (r < 0) { /* rootless, as runc: no cgroup rather than no container */
+                *err = (struct err){ 0 };
+                return 0;
+        }
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+int container_state_fill(struct state *st, const struct spec *s, struct err *err)
+{
+        st->created = now_rfc3339();
+        if (!st->created)
+                return err_errno(err, -ENOMEM, "state");
+        st->owner = getuid();
+        json_object *v;
+        if (json_object_object_get_ex(s->json, "annotations", &v))
+                st->annotations = json_object_get(v);
+        if (json_object_object_get_ex(s->json, "hooks", &v))
+                st->hooks = json_object_get(v);
+        return 0;
+}
+
 /* The system side of create, in order; undone by create_undo on failure. */
 static int create_execute(struct create_ctx *c, struct err *err)
 {
@@ -360,18 +415,8 @@ static int create_execute(struct create_ctx *c, struct err *err)
         c->fifo_fd = openat(c->state_fd, STATE_FIFO, O_RDWR | O_CLOEXEC);
         if (c->fifo_fd < 0)
                 return err_errno(err, neg_errno(), "open exec fifo");
-        if ((r = cgroup_resolve_path(c->spec->linux.cgroups_path, o->id, &cgpath, err)) < 0)
+        if ((r = container_make_cgroup(c->spec, o->id, &c->cg, &cgpath, err)) < 0)
                 return r;
-        struct spec_resources res;
-        _cleanup_free_ struct spec_device_rule *rules = NULL;
-        if ((r = effective_resources(c->spec, &res, &rules)) < 0)
-                return err_errno(err, r, "device rules");
-        if ((r = cgroup_create(cgpath, &res, &c->cg, err)) < 0 && !rootless_without_cgroup(c->spec, r))
-                return r;
-        if (r < 0) { /* rootless, as runc: no cgroup rather than no container */
-                *err = (struct err){ 0 };
-                free(TAKE_PTR(cgpath));
-        }
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->sync) < 0)
                 return err_errno(err, neg_errno(), "socketpair");
 
@@ -379,13 +424,8 @@ static int create_execute(struct create_ctx *c, struct err *err)
         c->st.bundle = c->bundle;
         c->st.rootfs = c->rootfs;
         c->st.cgroup_path = TAKE_PTR(cgpath);
-        c->st.created = now_rfc3339();
-        c->st.owner = getuid();
-        json_object *v;
-        if (json_object_object_get_ex(c->spec->json, "annotations", &v))
-                c->st.annotations = json_object_get(v);
-        if (json_object_object_get_ex(c->spec->json, "hooks", &v))
-                c->st.hooks = json_object_get(v);
+        if ((r = container_state_fill(&c->st, c->spec, err)) < 0)
+                return r;
 
         if ((r = spawn_init(c, err)) < 0 || (r = drive_init(c, err)) < 0)
                 return r;

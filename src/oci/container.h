@@ -52,3 +52,20 @@ struct container_info {
 /* Every container under root (unreadable ones are skipped). Free with container_list_free. */
 int container_list(const char *root, struct container_info **ret, size_t *ret_n, struct err *err);
 void container_list_free(struct container_info *list, size_t n);
+
+/* ---- shared with checkpoint/restore, which makes containers without create ---- */
+struct spec;
+struct cgroup;
+
+/* Loads BUNDLE/config.json (dir NULL: the cwd) and resolves the bundle and rootfs to
+ * absolute paths. The three results are owned by the caller (spec_free, free). */
+int container_open_bundle(const char *dir, struct spec **ret_spec, char **ret_bundle, char **ret_rootfs,
+                          struct err *err);
+
+/* Creates the container's cgroup with its resources (and the default device rules).
+ * A rootless caller that may not create cgroups gets none: *ret and *ret_path NULL. */
+int container_make_cgroup(const struct spec *s, const char *id, struct cgroup **ret, char **ret_path,
+                          struct err *err);
+
+/* Sets created, owner, annotations and hooks of a new container's state from its spec. */
+int container_state_fill(struct state *st, const struct spec *s, struct err *err);
