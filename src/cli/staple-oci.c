@@ -337,14 +337,20 @@ static int cmd_spec(int argc, char **argv)
 /* checkpoint and restore share runc's flags; a flag of the other command is refused. */
 static int parse_checkpoint_opts(int argc, char **argv, bool restore, struct checkpoint_opts *o)
 {
-        enum { OPT_IMAGE = 256, OPT_WORK, OPT_LEAVE, OPT_TCP, OPT_BUNDLE, OPT_DETACH };
+        enum { OPT_IMAGE = 256, OPT_WORK, OPT_LEAVE, OPT_TCP, OPT_BUNDLE, OPT_DETACH, OPT_LOCKS, OPT_UNIX,
+               OPT_SHELL, OPT_CGMODE, OPT_PIDFILE };
         static const struct option opts[] = {
                 { "image-path", required_argument, NULL, OPT_IMAGE },
                 { "work-path", required_argument, NULL, OPT_WORK },
                 { "leave-running", no_argument, NULL, OPT_LEAVE },
                 { "tcp-established", no_argument, NULL, OPT_TCP },
+                { "file-locks", no_argument, NULL, OPT_LOCKS },
+                { "ext-unix-sk", no_argument, NULL, OPT_UNIX },
+                { "shell-job", no_argument, NULL, OPT_SHELL },
+                { "manage-cgroups-mode", required_argument, NULL, OPT_CGMODE },
                 { "bundle", required_argument, NULL, OPT_BUNDLE },
                 { "detach", no_argument, NULL, OPT_DETACH },
+                { "pid-file", required_argument, NULL, OPT_PIDFILE },
                 { NULL, 0, NULL, 0 },
         };
         int c;
@@ -356,17 +362,34 @@ static int parse_checkpoint_opts(int argc, char **argv, bool restore, struct che
                         o->work_path = optarg;
                 else if (c == OPT_TCP)
                         o->tcp_established = true;
+                else if (c == OPT_LOCKS)
+                        o->file_locks = true;
+                else if (c == OPT_UNIX)
+                        o->ext_unix_sk = true;
+                else if (c == OPT_SHELL)
+                        o->shell_job = true;
+                else if (c == OPT_CGMODE)
+                        o->manage_cgroups_mode = optarg;
                 else if (c == OPT_LEAVE && !restore)
                         o->leave_running = true;
                 else if ((c == OPT_BUNDLE || c == 'b') && restore)
                         o->bundle = optarg;
                 else if ((c == OPT_DETACH || c == 'd') && restore)
                         o->detach = true;
+                else if (c == OPT_PIDFILE && restore)
+                        o->pid_file = optarg;
                 else if (c == '?')
                         return -1; /* getopt said why */
                 else
                         return fail("%s: unknown flag %s", argv[0], argv[optind - 1]), -1;
         }
+        static const char *const modes[] = { "soft", "full", "strict", "ignore" };
+        bool known = !o->manage_cgroups_mode;
+        for (size_t i = 0; i < ARRAY_SIZE(modes) && !known; i++)
+                known = !strcmp(o->manage_cgroups_mode, modes[i]);
+        if (!known)
+                return fail("%s: --manage-cgroups-mode: \"%s\" is not soft, full, strict or ignore", argv[0],
+                            o->manage_cgroups_mode), -1;
         if (optind != argc - 1)
                 return fail("%s: expected exactly one container id", argv[0]), -1;
         o->id = argv[optind];

@@ -12,13 +12,21 @@ struct checkpoint_opts {
         const char *work_path;  /* CRIU logs and work files; NULL: the image path */
         const char *bundle;     /* restore only; NULL: the cwd */
         bool leave_running;     /* checkpoint only */
+        const char *manage_cgroups_mode; /* soft (NULL), full, strict or ignore */
+        const char *pid_file;   /* restore only; may be NULL */
         bool tcp_established;
+        bool file_locks;
+        bool ext_unix_sk;
+        bool shell_job;
         bool detach;            /* restore only */
 };
 
-/* Dumps a running container's process tree. -EOPNOTSUPP when CRIU cannot work on this
- * host (the message says why). */
+/* Dumps a running container's process tree with criu into image_path, then (unless
+ * leave_running) deletes the container as runc does. -EOPNOTSUPP when CRIU cannot work
+ * on this host (the message says why). */
 int checkpoint_dump(const struct checkpoint_opts *o, struct err *err);
 
-/* Recreates a container from a dump. Same errors. */
+/* Recreates a container from a dump, with the bundle's config: state, cgroup, then criu
+ * restores the processes into it. Unless detach, waits for the init like `run` and stores
+ * its exit code. Same errors; nothing is left behind on failure. */
 int checkpoint_restore(const struct checkpoint_opts *o, int *ret_exit_code, struct err *err);
