@@ -338,7 +338,7 @@ static int cmd_spec(int argc, char **argv)
 static int parse_checkpoint_opts(int argc, char **argv, bool restore, struct checkpoint_opts *o)
 {
         enum { OPT_IMAGE = 256, OPT_WORK, OPT_LEAVE, OPT_TCP, OPT_BUNDLE, OPT_DETACH, OPT_LOCKS, OPT_UNIX,
-               OPT_SHELL, OPT_CGMODE, OPT_PIDFILE };
+               OPT_SHELL, OPT_CGMODE, OPT_PIDFILE, OPT_EMPTYNS, OPT_PARENT, OPT_NOSUBREAPER, OPT_PREDUMP };
         static const struct option opts[] = {
                 { "image-path", required_argument, NULL, OPT_IMAGE },
                 { "work-path", required_argument, NULL, OPT_WORK },
@@ -351,11 +351,17 @@ static int parse_checkpoint_opts(int argc, char **argv, bool restore, struct che
                 { "bundle", required_argument, NULL, OPT_BUNDLE },
                 { "detach", no_argument, NULL, OPT_DETACH },
                 { "pid-file", required_argument, NULL, OPT_PIDFILE },
+                { "empty-ns", required_argument, NULL, OPT_EMPTYNS },
+                { "parent-path", required_argument, NULL, OPT_PARENT },
+                { "no-subreaper", no_argument, NULL, OPT_NOSUBREAPER },
+                { "pre-dump", no_argument, NULL, OPT_PREDUMP },
                 { NULL, 0, NULL, 0 },
         };
         int c;
         optind = 0;
         while ((c = getopt_long(argc, argv, restore ? "+b:d" : "+", opts, NULL)) != -1) {
+                if (c == OPT_NOSUBREAPER && restore)
+                        continue; /* the restored init is our own child: nothing to reap */
                 if (c == OPT_IMAGE)
                         o->image_path = optarg;
                 else if (c == OPT_WORK)
@@ -378,6 +384,14 @@ static int parse_checkpoint_opts(int argc, char **argv, bool restore, struct che
                         o->detach = true;
                 else if (c == OPT_PIDFILE && restore)
                         o->pid_file = optarg;
+                else if (c == OPT_EMPTYNS && strcmp(optarg, "network") != 0)
+                        return fail("%s: --empty-ns: only \"network\" is supported", argv[0]), -1;
+                else if (c == OPT_EMPTYNS)
+                        o->empty_netns = true;
+                else if (c == OPT_PARENT && !restore)
+                        o->parent_path = optarg;
+                else if (c == OPT_PREDUMP && !restore)
+                        o->pre_dump = true;
                 else if (c == '?')
                         return -1; /* getopt said why */
                 else

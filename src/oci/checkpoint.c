@@ -100,7 +100,7 @@ static int ck_paths(struct ck *c, bool restore, struct err *err)
         }
         if ((r = ck_dir(c->o->work_path ? c->o->work_path : c->img, true, &c->work, err)) < 0)
                 return r;
-        if (asprintf(&c->log, "%s/%s.log", c->work, restore ? "restore" : "dump") < 0)
+        if (asprintf(&c->log, "%s/%s.log", c->work, restore ? "restore" : c->o->pre_dump ? "pre-dump" : "dump") < 0)
                 return err_errno(err, -ENOMEM, "log path");
         if (unlink(c->log) < 0 && errno != ENOENT)
                 return err_errno(err, neg_errno(), "remove old %s", c->log);
@@ -124,6 +124,8 @@ static void ck_common_args(const struct ck *c, struct criu_argv *a)
                 criu_argv_add(a, "--ext-unix-sk");
         if (o->shell_job)
                 criu_argv_add(a, "--shell-job");
+        if (o->empty_netns)
+                criu_argv_add(a, "--empty-ns=net");
 }
 
 /* Bind mounts come from outside the container: dumped by destination, restored from
@@ -192,14 +194,16 @@ static int dump_args(struct ck *c, const struct state *st, struct criu_argv *a, 
         if (r < 0)
                 return r;
         criu_argv_add(a, "criu");
-        criu_argv_add(a, "dump");
+        criu_argv_add(a, c->o->pre_dump ? "pre-dump" : "dump");
         criu_argv_add(a, "--tree=%d", (int)st->pid);
         ck_common_args(c, a);
         ck_mount_args(c, false, a);
         if (freezer)
                 criu_argv_add(a, "--freeze-cgroup=%s", freezer);
-        if (c->o->leave_running)
+        if (c->o->leave_running && !c->o->pre_dump)
                 criu_argv_add(a, "--leave-running");
+        if (c->o->parent_path)
+                criu_argv_add(a, "--prev-images-dir=%s", c->o->parent_path);
         const struct spec_namespace *net = spec_namespace_find(c->spec, SPEC_NS_NETWORK);
         if (net && net->path) {
                 struct stat sb;
@@ -229,7 +233,8 @@ int checkpoint_dump(const struct checkpoint_opts *o, struct err *err)
             (r = ck_supported(c.spec, "checkpoint", o->id, err)) < 0 || (r = ck_paths(&c, false, err)) < 0 ||
             (r = ck_write_descriptors(&c, st->pid, err)) < 0 || (r = dump_args(&c, st, &a, err)) < 0)
                 goto out;
-        r = criu_run(&(struct criu_run){ .argv = &a, .log_path = c.log, .what = "dump" }, err);
+        r = criu_run(&(struct criu_run){ .argv = &a, .log_path = c.log, .what = o->pre_dump ? "pre-dump" : "dump" },
+                     err);
         if (r < 0) {
                 r = ck_explain(r, "checkpoint", o->id, err);
                 goto out;
@@ -237,7 +242,7 @@ int checkpoint_dump(const struct checkpoint_opts *o, struct err *err)
         closep(&fd); /* delete takes the lock itself */
         fd = -1;
         /* as runc: a container dumped without --leave-running is gone; restore recreates it */
-        if (!o->leave_running && (r = container_delete(o->root, o->id, true, err)) < 0)
+        if (!o->leave_running && !o->pre_dump && (r = container_delete(o->root, o->id, true, err)) < 0)
                 err_wrap(err, "checkpoint %s: dumped, but", o->id);
 out:
         criu_argv_done(&a);

@@ -12,12 +12,15 @@ struct checkpoint_opts {
         const char *work_path;  /* CRIU logs and work files; NULL: the image path */
         const char *bundle;     /* restore only; NULL: the cwd */
         bool leave_running;     /* checkpoint only */
+        bool pre_dump;          /* checkpoint only: memory only, the container runs on */
         const char *manage_cgroups_mode; /* soft (NULL), full, strict or ignore */
         const char *pid_file;   /* restore only; may be NULL */
+        const char *parent_path; /* checkpoint only: a pre-dump's images, relative to image_path */
         bool tcp_established;
         bool file_locks;
         bool ext_unix_sk;
         bool shell_job;
+        bool empty_netns;       /* the network namespace is made empty, its content not dumped */
         bool detach;            /* restore only */
 };
 
