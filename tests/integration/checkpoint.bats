@@ -26,8 +26,20 @@ start_counter() {
 	wait_status "$ID" running
 }
 
+# read_count FILE: a counter's last value (0 before its first); a read that races
+# the counter's rewrite of the file (empty) is retried.
+read_count() {
+	local c="" tries=20
+	while [[ -z $c ]] && ((tries-- > 0)); do
+		[[ -e $1 ]] || { echo 0 && return; }
+		c=$(cat "$1" 2>/dev/null)
+		[[ -n $c ]] || sleep 0.01
+	done
+	echo "${c:-0}"
+}
+
 count() {
-	cat "$BUNDLE/rootfs/tmp/count" 2>/dev/null || echo 0
+	read_count "$BUNDLE/rootfs/tmp/count"
 }
 
 # wait_count N: until the counter got to N (TCG in the VM is slow).
@@ -215,8 +227,8 @@ assert_continues() {
 	wait_status "$ID" running
 	sleep 1
 	local d1 d2
-	d1=$(cat "$TEST_TMP/d1/count")
-	d2=$(cat "$TEST_TMP/d2/count")
+	d1=$(read_count "$TEST_TMP/d1/count")
+	d2=$(read_count "$TEST_TMP/d2/count")
 	[ "$d2" -gt "$d1" ]
 	oci delete -f "$ID"
 }
@@ -249,4 +261,21 @@ assert_continues() {
 	assert_output_contains "restore.log"
 	assert_no_container "$ID"
 	[ -z "$(leaked_mounts)" ]
+}
+
+@test "checkpoint --pre-dump, then a dump on top of it with --parent-path" {
+	need_criu
+	start_counter
+	wait_count 5
+	oci checkpoint --pre-dump --image-path "$TEST_TMP/pre" --work-path "$TEST_TMP/work" "$ID"
+	wait_status "$ID" running # a pre-dump leaves the container running
+	oci checkpoint --image-path "$TEST_TMP/img" --parent-path ../pre --work-path "$TEST_TMP/work" "$ID"
+	[ -L "$TEST_TMP/img/parent" ] # criu links the dump to the pre-dump it builds on
+	local at
+	at=$(count)
+	assert_no_container "$ID"
+	restore -d </dev/null >/dev/null 2>&1
+	wait_status "$ID" running
+	assert_continues "$at"
+	oci delete -f "$ID"
 }
