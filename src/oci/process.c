@@ -216,7 +216,9 @@ static int setup_root(const struct init_ctx *ctx, const char *state_json, struct
         return 0;
 }
 
-/* Blocks until `start` writes to the exec fifo. */
+/* Blocks until `start` writes to the exec fifo. The fifo stays open (close-on-exec):
+ * `start` waits for its hangup, so that poststart hooks run only after the
+ * startContainer hooks and the exec. */
 static int wait_for_start(const struct init_ctx *ctx, struct err *err)
 {
         char byte;
@@ -226,7 +228,6 @@ static int wait_for_start(const struct init_ctx *ctx, struct err *err)
         while (n < 0 && errno == EINTR);
         if (n != 1)
                 return err_errno(err, n < 0 ? neg_errno() : -EPIPE, "wait on exec fifo");
-        close(ctx->fifo_fd);
         return 0;
 }
 
