@@ -6,8 +6,6 @@
  * failed load removes the blobs and layers it added, so the store is as it was. */
 #include "image/archive.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -19,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "image/archive_lazy.h"
 #include "image/internal.h"
 #include "image/layer.h"
 #include "util/cleanup.h"
@@ -455,9 +454,11 @@ int archive_load(struct store *st, const char *path, char ***ret_refs, struct er
         struct stat s;
         if (stat(path, &s) < 0)
                 return err_errno(err, neg_errno(), "load %s", path);
+        int r = crypto_lazy_load(err); /* blobs are hashed: a clear error before any work */
+        if (r < 0)
+                return err_wrap(err, "load %s", path);
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int dfd = -EBADF;
-        int r = 0;
         if (S_ISDIR(s.st_mode)) {
                 if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
                         r = err_errno(err, neg_errno(), "open %s", path);
@@ -545,7 +546,7 @@ int archive_import_rootfs(struct store *st, const char *tar_path, const char *re
 {
         _cleanup_free_ char *name = NULL;
         int r = store_normalize_ref(ref, &name, err);
-        if (r < 0)
+        if (r < 0 || (r = crypto_lazy_load(err)) < 0)
                 return err_wrap(err, "import %s", tar_path);
         struct txn t = { .st = st };
         if ((r = import_layer(&t, tar_path, name, err)) >= 0)
@@ -656,6 +657,8 @@ int archive_save(struct store *st, const char *ref, const char *out_path, struct
         struct err e2;
         int r = store_resolve(st, ref, &digest, err);
         if (r < 0 || (r = store_image_load(st, digest, &img, err)) < 0)
+                return err_wrap(err, "save %s", ref);
+        if ((r = archive_lazy_load(err)) < 0)
                 return err_wrap(err, "save %s", ref);
         if (!digest_hex(ref) && store_normalize_ref(ref, &name, &e2) < 0)
                 name = NULL;

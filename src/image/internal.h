@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
+#include "image/crypto_lazy.h" /* after <openssl/evp.h>: EVP_* through the lazy table */
 #include "image/store.h"
 #include "util/err.h"
 

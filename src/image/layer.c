@@ -11,8 +11,6 @@
  * to that parent and never followed. */
 #include "image/layer.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -25,6 +23,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "image/archive_lazy.h"
 #include "image/internal.h"
 #include "util/cleanup.h"
 #include "util/fileutil.h"
@@ -52,6 +51,9 @@ static int stream_open(struct stream *s, int fd, struct err *err)
 {
         struct archive_entry *e;
         *s = (struct stream){ 0 };
+        int r = archive_lazy_load(err);
+        if (r < 0 || (r = crypto_lazy_load(err)) < 0)
+                return r;
         s->raw = archive_read_new();
         s->ctx = EVP_MD_CTX_new();
         s->buf = malloc(LAYER_BUF_SIZE);
