@@ -279,3 +279,28 @@ assert_continues() {
 	assert_continues "$at"
 	oci delete -f "$ID"
 }
+
+@test "checkpoint --tcp-established: a TCP connection inside the container survives" {
+	need_criu
+	update_config '.process.capabilities |= with_entries(.value += ["CAP_NET_ADMIN"])'
+	update_config '.root.readonly = false'
+	# the listener's stdin never ends: busybox nc closes the connection at its EOF
+	set_args sh -c 'ip link set lo up; sleep 100000 | nc -l -p 5000 >/tmp/recv & sleep 1;
+		i=0; while :; do i=$((i+1)); echo $i; echo $i >/tmp/count; sleep 0.1; done | nc 127.0.0.1 5000'
+	oci run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+	wait_status "$ID" running
+	wait_count 5
+	run checkpoint
+	assert_failure
+	assert_output_contains "tcp-established" # criu's own advice, passed on
+	wait_status "$ID" running
+	checkpoint --tcp-established
+	local at
+	at=$(count)
+	restore -d --tcp-established </dev/null >/dev/null 2>&1
+	wait_status "$ID" running
+	assert_continues "$at"
+	# what the sender wrote after the restore came through the restored connection
+	awk -v at="$at" '$1 > at + 1 { found = 1 } END { exit !found }' "$BUNDLE/rootfs/tmp/recv"
+	oci delete -f "$ID"
+}
