@@ -2,38 +2,24 @@
 #define CRYPTO_LAZY_NO_MACROS 1
 #include "image/crypto_lazy.h"
 
-#include <dlfcn.h>
-#include <stdbool.h>
 #include <stddef.h>
 
+#include "image/lazy.h"
 #include "util/cleanup.h"
 
 struct crypto_lazy crypto_lazy;
 
 #define CRYPTO_LAZY_SYMBOL(f) { #f, offsetof(struct crypto_lazy, f) },
-static const struct {
-        const char *name;
-        size_t offset;
-} crypto_symbols[] = { CRYPTO_LAZY_FUNCTIONS(CRYPTO_LAZY_SYMBOL) };
+static const struct lazy_symbol crypto_symbols[] = { CRYPTO_LAZY_FUNCTIONS(CRYPTO_LAZY_SYMBOL) };
 #undef CRYPTO_LAZY_SYMBOL
 
 int crypto_lazy_load(struct err *err)
 {
-        static bool loaded;
-        if (loaded)
-                return 0;
-        /* never dlclose'd: the table lives as long as the process */
-        void *h = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
-        if (!h)
-                return err_set(err, -ENOENT, "load libcrypto (install libssl3): %s", dlerror());
-        for (size_t i = 0; i < ARRAY_SIZE(crypto_symbols); i++) {
-                void *sym = dlsym(h, crypto_symbols[i].name);
-                if (!sym)
-                        return err_set(err, -ENOENT, "libcrypto has no %s", crypto_symbols[i].name);
-                *(void **)((char *)&crypto_lazy + crypto_symbols[i].offset) = sym;
-        }
-        loaded = true;
-        return 0;
+        static struct lazy_library lib = {
+                .soname = "libcrypto.so.3", .name = "libcrypto", .package = "libssl3",
+                .symbols = crypto_symbols, .n_symbols = ARRAY_SIZE(crypto_symbols), .table = &crypto_lazy,
+        };
+        return lazy_load(&lib, err);
 }
 
 EVP_MD_CTX *crypto_lazy_md_ctx_new(void)

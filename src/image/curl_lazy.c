@@ -3,18 +3,14 @@
 
 #include "image/curl_lazy.h"
 
-#include <dlfcn.h>
-#include <stdbool.h>
 #include <stddef.h>
 
+#include "image/lazy.h"
 #include "util/cleanup.h"
 
 struct curl_lazy curl_lazy;
 
-static const struct {
-        const char *name;
-        size_t offset;
-} curl_symbols[] = {
+static const struct lazy_symbol curl_symbols[] = {
         { "curl_global_init", offsetof(struct curl_lazy, global_init) },
         { "curl_easy_init", offsetof(struct curl_lazy, easy_init) },
         { "curl_easy_setopt", offsetof(struct curl_lazy, easy_setopt) },
@@ -31,19 +27,9 @@ static const struct {
 
 int curl_lazy_load(struct err *err)
 {
-        static bool loaded;
-        if (loaded)
-                return 0;
-        /* never dlclose'd: the table lives as long as the process */
-        void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-        if (!h)
-                return err_set(err, -ENOENT, "load libcurl (install libcurl4): %s", dlerror());
-        for (size_t i = 0; i < ARRAY_SIZE(curl_symbols); i++) {
-                void *sym = dlsym(h, curl_symbols[i].name);
-                if (!sym)
-                        return err_set(err, -ENOENT, "libcurl has no %s", curl_symbols[i].name);
-                *(void **)((char *)&curl_lazy + curl_symbols[i].offset) = sym;
-        }
-        loaded = true;
-        return 0;
+        static struct lazy_library lib = {
+                .soname = "libcurl.so.4", .name = "libcurl", .package = "libcurl4",
+                .symbols = curl_symbols, .n_symbols = ARRAY_SIZE(curl_symbols), .table = &curl_lazy,
+        };
+        return lazy_load(&lib, err);
 }
