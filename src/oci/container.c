@@ -39,6 +39,7 @@ struct create_ctx {
         int console_fd;
         int sync[2];          /* [0] runtime end, [1] init end */
         struct cgroup *cg;
+        struct seccomp_plan *seccomp; /* compiled (or cached) before the init is cloned */
         pid_t pid;
         bool in_cgroup;       /* cloned straight into its cgroup (clone3 CLONE_INTO_CGROUP) */
         struct state st;
@@ -55,6 +56,7 @@ static void create_ctx_free(struct create_ctx *c)
         closep(&c->sync[0]);
         closep(&c->sync[1]);
         cgroup_free(c->cg);
+        security_seccomp_free(c->seccomp);
         free(c->st.created);
         free(c->st.cgroup_path);
         json_object_put(c->st.annotations);
@@ -157,7 +159,7 @@ static int create_plan(struct create_ctx *c, struct err *err)
                         return err_errno(err, neg_errno(), "--preserve-fds: fd %u", 3 + i);
         if (o->console_socket && (r = process_connect_console(o->console_socket, &c->console_fd, err)) < 0)
                 return r;
-        return 0;
+        return security_seccomp_prepare(c->spec->linux.seccomp, o->root, &c->seccomp, err);
 }
 
 /* clone3 into the new namespaces (and, on cgroup v2, straight into the cgroup). */
@@ -232,6 +234,7 @@ static int spawn_init(struct create_ctx *c, struct err *err)
                 .preserve_fds = c->o->preserve_fds,
                 .no_pivot = c->o->no_pivot,
                 .new_userns = ns_creates(c->spec, SPEC_NS_USER),
+                .seccomp = c->seccomp,
         };
         int r = ns_needs_intermediate(c->spec) ? spawn_via_intermediate(c, &ictx, err)
                                                : clone_init(c, &ictx, &c->pid, err);

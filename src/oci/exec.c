@@ -306,7 +306,7 @@ static int exec_plan(struct exec_ctx *c, struct err *err)
         if ((r = load_state(c, err)) < 0 || (r = load_specs(c, err)) < 0 ||
             (r = apply_overrides(c, err)) < 0 || (r = security_check_lsm(&c->view.process, NULL, err)) < 0)
                 return r;
-        if ((r = security_seccomp_compile(c->view.linux.seccomp, &c->seccomp, err)) < 0)
+        if ((r = security_seccomp_prepare(c->view.linux.seccomp, o->root, &c->seccomp, err)) < 0)
                 return err_wrap(err, "config.json");
         if ((r = plan_cgroup(c, err)) < 0 || (r = plan_terminal(c, err)) < 0)
                 return r;

@@ -295,9 +295,6 @@ static int init_run(const struct init_ctx *ctx, struct err *err)
         if ((r = security_apply_rlimits(&s->process, err)) < 0 ||
             (r = security_apply_oom_score_adj(&s->process, err)) < 0)
                 return r;
-        struct seccomp_plan *plan = NULL;
-        if ((r = security_seccomp_compile(s->linux.seccomp, &plan, err)) < 0)
-                return r;
         _cleanup_free_ char *exe = NULL;
         /* as runc does, a missing cwd is created (as root, before the user switch) */
         if (chdir(s->process.cwd) < 0 && (errno != ENOENT || mkdir_p_at(AT_FDCWD, s->process.cwd, 0755) < 0 ||
@@ -315,8 +312,7 @@ static int init_run(const struct init_ctx *ctx, struct err *err)
                 r = hooks_run(&s->hooks[SPEC_HOOK_START_CONTAINER], SPEC_HOOK_START_CONTAINER, state_json, err);
         }
         if (r >= 0)
-                r = finish_and_exec(ctx, exe, plan, err);
-        security_seccomp_free(plan);
+                r = finish_and_exec(ctx, exe, ctx->seccomp, err);
         return r;
 }
 

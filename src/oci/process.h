@@ -28,6 +28,8 @@ int sync_send(int fd, enum sync_type type, const void *payload, uint32_t len);
  * -EPIPE when the peer closed the socket. */
 int sync_recv(int fd, enum sync_type *ret_type, char **ret_payload, struct err *err);
 
+struct seccomp_plan;
+
 struct init_ctx {
         const struct spec *spec;
         const char *rootfs;        /* absolute host path */
@@ -37,6 +39,7 @@ struct init_ctx {
         unsigned int preserve_fds; /* fds 3 .. 3+n-1 pass into the container */
         bool no_pivot;
         bool new_userns;           /* the init is in a new user namespace */
+        struct seccomp_plan *seccomp; /* prepared by the runtime (owned by it), or NULL */
 };
 
 /* Body of the container's init. On success it execs the user's process and never
@@ -44,7 +47,6 @@ struct init_ctx {
 _Noreturn void process_init(const struct init_ctx *ctx);
 
 /* --- shared with exec --- */
-struct seccomp_plan;
 
 /* Default dispositions for every signal and an empty signal mask. */
 void process_reset_signals(void);

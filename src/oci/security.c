@@ -7,6 +7,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/magic.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -15,10 +18,13 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "oci/seccomp_cache.h"
 #include "util/cleanup.h"
 #include "util/fileutil.h"
 
@@ -309,9 +315,14 @@ int security_apply_no_new_privs(const struct spec_process *p, struct err *err)
 
 /* ---- seccomp ------------------------------------------------------------------------ */
 
+/* Either the program (from the cache or compiled now) and the seccomp(2) flags, or, for a
+ * profile with SCMP_ACT_NOTIFY, the libseccomp ctx: only its load creates the listener fd. */
 struct seccomp_plan {
         scmp_filter_ctx ctx;
         bool has_notify;
+        struct sock_filter *prog;
+        size_t n_insns;
+        unsigned int flags; /* SECCOMP_FILTER_FLAG_* */
 };
 
 #if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 6)
@@ -320,15 +331,26 @@ struct seccomp_plan {
 #define STAPLE_SCMP_WAITKILL (-1) /* libseccomp < 2.6 cannot set it */
 #endif
 
-/* runtime-spec config-linux.md "flags" -> libseccomp filter attributes */
+/* Compiled programs are cached (seccomp_cache.c) under a key that holds staple's version
+ * but not this code: a change to what this file compiles from a profile must bump
+ * SECCOMP_CACHE_VERSION, or a runtime root would keep serving the old programs. */
+
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+
+/* runtime-spec config-linux.md "flags" -> libseccomp filter attributes, and the seccomp(2)
+ * flag libseccomp's load passes for each */
 static const struct {
         const char *name;
         int attr; /* enum scmp_filter_attr, -1 when this libseccomp lacks it */
+        unsigned int kflag;
 } seccomp_flag_table[] = {
-        { "SECCOMP_FILTER_FLAG_TSYNC", SCMP_FLTATR_CTL_TSYNC },
-        { "SECCOMP_FILTER_FLAG_LOG", SCMP_FLTATR_CTL_LOG },
-        { "SECCOMP_FILTER_FLAG_SPEC_ALLOW", SCMP_FLTATR_CTL_SSB },
-        { "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", STAPLE_SCMP_WAITKILL },
+        { "SECCOMP_FILTER_FLAG_TSYNC", SCMP_FLTATR_CTL_TSYNC, SECCOMP_FILTER_FLAG_TSYNC },
+        { "SECCOMP_FILTER_FLAG_LOG", SCMP_FLTATR_CTL_LOG, SECCOMP_FILTER_FLAG_LOG },
+        { "SECCOMP_FILTER_FLAG_SPEC_ALLOW", SCMP_FLTATR_CTL_SSB, SECCOMP_FILTER_FLAG_SPEC_ALLOW },
+        { "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", STAPLE_SCMP_WAITKILL,
+          SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV },
 };
 
 void security_seccomp_free(struct seccomp_plan *plan)
@@ -337,6 +359,7 @@ void security_seccomp_free(struct seccomp_plan *plan)
                 return;
         if (plan->ctx)
                 seccomp_release(plan->ctx);
+        free(plan->prog);
         free(plan);
 }
 
@@ -475,24 +498,16 @@ static int seccomp_add_arches(scmp_filter_ctx ctx, const struct spec_seccomp *sc
         return 0;
 }
 
-int security_seccomp_compile(const struct spec_seccomp *sc, struct seccomp_plan **ret,
-                             struct err *err)
+/* libseccomp's part: the profile as a filter ctx, every rule checked. */
+static int seccomp_build(const struct spec_seccomp *sc, struct seccomp_plan *plan, struct err *err)
 {
-        _cleanup_(seccomp_plan_freep) struct seccomp_plan *plan = NULL;
         uint32_t def = 0;
         int r;
 
-        if (!sc) {
-                *ret = NULL;
-                return 0;
-        }
         r = seccomp_fold_action(sc->default_action, sc->has_default_errno_ret,
                                 sc->default_errno_ret, &def, err);
         if (r < 0)
                 return err_wrap(err, "seccomp: defaultAction");
-        plan = calloc(1, sizeof(*plan));
-        if (!plan)
-                return err_errno(err, -ENOMEM, "seccomp");
         plan->ctx = seccomp_init(def);
         if (!plan->ctx)
                 return err_set(err, -EINVAL, "seccomp: invalid default action %s (%#" PRIx32 ")",
@@ -508,10 +523,115 @@ int security_seccomp_compile(const struct spec_seccomp *sc, struct seccomp_plan 
                 r = seccomp_set_flags(plan->ctx, sc, err);
         if (r >= 0)
                 r = seccomp_add_rules(plan, sc, def, err);
+        return r;
+}
+
+/* The generated program, through a memfd: libseccomp 2.5 exports to an fd only. */
+static int seccomp_export(struct seccomp_plan *plan, struct err *err)
+{
+        struct stat st;
+        _cleanup_close_ int fd = memfd_create("staple-seccomp-bpf", MFD_CLOEXEC);
+        if (fd < 0)
+                return err_errno(err, neg_errno(), "seccomp: memfd_create");
+        int r = seccomp_export_bpf(plan->ctx, fd);
         if (r < 0)
-                return r;
+                return err_errno(err, r, "seccomp: export the filter");
+        if (fstat(fd, &st) < 0)
+                return err_errno(err, neg_errno(), "seccomp: export the filter");
+        size_t len = (size_t)st.st_size, n = len / sizeof(struct sock_filter);
+        if (n == 0 || len % sizeof(struct sock_filter) || n > USHRT_MAX)
+                return err_set(err, -EINVAL, "seccomp: the filter has an unusable size (%zu bytes)", len);
+        plan->prog = malloc(len);
+        if (!plan->prog)
+                return err_errno(err, -ENOMEM, "seccomp: export the filter");
+        ssize_t got = pread(fd, plan->prog, len, 0);
+        if (got < 0 || (size_t)got != len)
+                return err_errno(err, got < 0 ? neg_errno() : -EIO, "seccomp: read the exported filter");
+        plan->n_insns = n;
+        return 0;
+}
+
+/* The seccomp(2) flags libseccomp's load would use for the profile's "flags" (unknown ones
+ * make the compile fail, so they never reach a load). */
+static unsigned int seccomp_kernel_flags(const struct spec_seccomp *sc)
+{
+        unsigned int flags = 0;
+
+        for (size_t i = 0; i < sc->n_flags; i++)
+                for (size_t k = 0; k < ARRAY_SIZE(seccomp_flag_table); k++)
+                        if (strcmp(sc->flags[i], seccomp_flag_table[k].name) == 0)
+                                flags |= seccomp_flag_table[k].kflag;
+        return flags;
+}
+
+static bool seccomp_profile_notifies(const struct spec_seccomp *sc)
+{
+        for (size_t i = 0; i < sc->n_syscalls; i++)
+                if (sc->syscalls[i].action == SCMP_ACT_NOTIFY)
+                        return true;
+        return false;
+}
+
+/* A cache hit fills plan->prog; every cache problem is a miss. */
+static bool seccomp_cache_try(const struct spec_seccomp *sc, const char *root, struct seccomp_plan *plan,
+                              int *ret_dirfd, char **ret_key, size_t *ret_key_len)
+{
+        if (!root || seccomp_profile_notifies(sc) || seccomp_cache_key(sc, ret_key, ret_key_len) < 0)
+                return false;
+        *ret_dirfd = seccomp_cache_open(root);
+        return *ret_dirfd >= 0 &&
+               seccomp_cache_lookup(*ret_dirfd, *ret_key, *ret_key_len, &plan->prog, &plan->n_insns) == 1;
+}
+
+int security_seccomp_prepare(const struct spec_seccomp *sc, const char *root, struct seccomp_plan **ret,
+                             struct err *err)
+{
+        _cleanup_(seccomp_plan_freep) struct seccomp_plan *plan = NULL;
+        _cleanup_close_ int dirfd = -1;
+        _cleanup_free_ char *key = NULL;
+        size_t key_len = 0;
+        int r;
+
+        if (!sc) {
+                *ret = NULL;
+                return 0;
+        }
+        plan = calloc(1, sizeof(*plan));
+        if (!plan)
+                return err_errno(err, -ENOMEM, "seccomp");
+        plan->flags = seccomp_kernel_flags(sc);
+        if (!seccomp_cache_try(sc, root, plan, &dirfd, &key, &key_len)) {
+                if ((r = seccomp_build(sc, plan, err)) < 0)
+                        return r;
+                if (!plan->has_notify) {
+                        if ((r = seccomp_export(plan, err)) < 0)
+                                return r;
+                        seccomp_release(TAKE_PTR(plan->ctx));
+                        if (dirfd >= 0)
+                                (void)seccomp_cache_store(dirfd, key, key_len, plan->prog, plan->n_insns);
+                }
+        }
         *ret = TAKE_PTR(plan);
         return 0;
+}
+
+int security_seccomp_compile(const struct spec_seccomp *sc, struct seccomp_plan **ret,
+                             struct err *err)
+{
+        return security_seccomp_prepare(sc, NULL, ret, err);
+}
+
+/* What libseccomp's load does for a filter without notification, minus no_new_privs. */
+static int seccomp_load_prog(const struct seccomp_plan *plan)
+{
+        struct sock_fprog prog = { .len = (unsigned short)plan->n_insns, .filter = plan->prog };
+        long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, plan->flags, &prog);
+
+        if (r < 0 && errno == ENOSYS && plan->flags == 0)
+                r = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+        if (r < 0)
+                return neg_errno();
+        return r > 0 ? -ESRCH : 0; /* TSYNC: the id of a thread that could not be synced */
 }
 
 /* The listener fd belongs to the caller (close-on-exec, as the kernel creates it). */
@@ -525,7 +645,7 @@ int security_seccomp_load(struct seccomp_plan *plan, int *ret_notify_fd, struct 
                         *ret_notify_fd = -1;
                 return 0;
         }
-        r = seccomp_load(plan->ctx);
+        r = plan->ctx ? seccomp_load(plan->ctx) : seccomp_load_prog(plan);
         if (r == -EACCES)
                 return err_errno(err, r, "load seccomp filter (without no_new_privs it needs CAP_SYS_ADMIN)");
         if (r < 0)

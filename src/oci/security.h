@@ -7,7 +7,7 @@
 #include "oci/spec.h"
 #include "util/err.h"
 
-struct seccomp_plan; /* a compiled filter, owned by the caller */
+struct seccomp_plan; /* a compiled filter (a BPF program, or a libseccomp ctx for notify), owned by the caller */
 
 /* Sets every process.rlimits entry with setrlimit; EPERM above the hard limit is reported
  * as such ("setrlimit RLIMIT_NOFILE 30000:30000: Operation not permitted"). */
@@ -30,7 +30,14 @@ int security_apply_no_new_privs(const struct spec_process *p, struct err *err);
 int security_seccomp_compile(const struct spec_seccomp *sc, struct seccomp_plan **ret,
                              struct err *err);
 
-/* Loads the filter into the calling process. When the profile has a SCMP_ACT_NOTIFY rule
+/* security_seccomp_compile, in the runtime before the init exists: with root (the runtime's
+ * --root) the program is taken from, or stored to, the cache under it (oci/seccomp_cache.h);
+ * a cache problem is only a miss. Profiles with SCMP_ACT_NOTIFY are never cached. */
+int security_seccomp_prepare(const struct spec_seccomp *sc, const char *root, struct seccomp_plan **ret,
+                             struct err *err);
+
+/* Loads the filter into the calling process with the profile's flags, never setting
+ * no_new_privs. When the profile has a SCMP_ACT_NOTIFY rule
  * *ret_notify_fd receives the listener fd, else -1. */
 int security_seccomp_load(struct seccomp_plan *plan, int *ret_notify_fd, struct err *err);
 
