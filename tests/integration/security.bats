@@ -390,6 +390,73 @@ cap_masks() { # prints "Bnd Eff Prm Inh Amb" of the container's process
 	fi
 }
 
+# ---- the compiled-filter cache (docs/security.md) -----------------------------------------------
+
+SC_ATTACKS="mount /mnt; reboot; syscall 1000; clone"
+SC_WANT="EPERM EPERM ENOSYS ok"
+
+sc_entry() { # the one entry of $ROOT's seccomp cache
+	local f
+	for f in "$ROOT/@seccomp-cache"/*; do [[ -e $f || -L $f ]] && echo "$f"; done
+}
+
+sc_attack_ok() { # the default profile's answers, in a fresh container
+	attack "$SC_ATTACKS"
+	assert_equal "$(echo $output)" "$SC_WANT"
+}
+
+@test "seccomp cache: the first run stores the default profile's filter, the second loads it" {
+	sc_attack_ok
+	local e ino
+	e=$(sc_entry)
+	[[ -n $e ]]
+	assert_equal "$(stat -c '%a %u %F' "$ROOT/@seccomp-cache")" "700 0 directory"
+	assert_equal "$(stat -c '%a %u %F' "$e")" "600 0 regular file"
+	ino=$(stat -c %i "$e")
+	# a hit reads the entry and leaves it as it is (a miss would replace it: a new inode)
+	sc_attack_ok
+	assert_equal "$(stat -c %i "$e")" "$ino"
+	assert_equal "$(sc_entry)" "$e"
+	# exec uses the same cache and gets the same filter
+	set_args sleep 60
+	start_detached
+	run oci exec "$ID" staple-attack mount /mnt
+	assert_equal "$output" EPERM
+	assert_equal "$(stat -c %i "$e")" "$ino"
+}
+
+@test "seccomp cache: a tampered entry is ignored and replaced, the container gets the right filter" {
+	sc_attack_ok
+	local e ino
+	e=$(sc_entry)
+	# one byte of the stored key (after the 16-byte header)
+	ino=$(stat -c %i "$e")
+	printf X | dd of="$e" bs=1 seek=20 conv=notrunc status=none
+	sc_attack_ok
+	[[ $(stat -c %i "$e") != "$ino" ]]
+	# the program cut short
+	ino=$(stat -c %i "$e")
+	truncate -s -4 "$e"
+	sc_attack_ok
+	[[ $(stat -c %i "$e") != "$ino" ]]
+	# readable by others
+	ino=$(stat -c %i "$e")
+	chmod 0644 "$e"
+	sc_attack_ok
+	[[ $(stat -c %i "$e") != "$ino" ]]
+	assert_equal "$(stat -c %a "$e")" 600
+	# a symlink to a valid entry
+	mv "$e" "$TEST_TMP/entry"
+	ln -s "$TEST_TMP/entry" "$e"
+	sc_attack_ok
+	assert_equal "$(stat -c '%a %F' "$e")" "600 regular file"
+	# a cache directory others may read is not used
+	rm -rf "$ROOT/@seccomp-cache"
+	mkdir -m 0755 "$ROOT/@seccomp-cache"
+	sc_attack_ok
+	assert_equal "$(sc_entry)" ""
+}
+
 # ---- rootless ------------------------------------------------------------------------------------
 
 rootless_cleanup() {

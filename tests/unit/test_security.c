@@ -933,3 +933,376 @@ Test(security, default_profile_covers_x86_compat)
         spec_free(s);
 }
 #endif
+
+/* ---- seccomp cache ---------------------------------------------------------------------------- */
+
+#include <dirent.h>
+#include <linux/filter.h>
+#include <sys/ptrace.h>
+
+#include "oci/seccomp_cache.h"
+
+/* A runtime root of the test's own; removed by cache_root_remove. */
+static void cache_root_make(char root[64])
+{
+        snprintf(root, 64, "/tmp/staple-test-sccache-XXXXXX");
+        cr_assert_not_null(mkdtemp(root));
+}
+
+static void cache_root_remove(const char *root)
+{
+        cr_assert_eq(rm_rf_at(AT_FDCWD, root), 0);
+}
+
+/* The path of the one entry in root's cache, "" when there is none. */
+static void cache_entry(const char *root, char path[512])
+{
+        char dir[128];
+        struct dirent *de;
+
+        snprintf(dir, sizeof(dir), "%s/%s", root, SECCOMP_CACHE_DIR);
+        path[0] = '\0';
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        while (d && (de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        snprintf(path, 512, "%s/%s", dir, de->d_name);
+}
+
+/* A profile denying getppid with errno e, everything else allowed. */
+struct cache_profile {
+        const char *names[1];
+        struct spec_seccomp_syscall s;
+        struct spec_seccomp sc;
+};
+
+static void cache_profile_init(struct cache_profile *p, uint32_t e)
+{
+        p->names[0] = "getppid";
+        p->s = (struct spec_seccomp_syscall){ .names = p->names, .n_names = 1, .action = SCMP_ACT_ERRNO(0),
+                                              .has_errno_ret = true, .errno_ret = e };
+        p->sc = sc_allow(&p->s, 1);
+}
+
+struct cache_case {
+        const struct spec_seccomp *sc;
+        const char *root;
+        int want_errno;
+};
+
+static int child_cached_filter(void *arg, char *msg, size_t size)
+{
+        struct cache_case *c = arg;
+        struct seccomp_plan *plan = NULL;
+        struct err err = { 0 };
+
+        CHECK(security_seccomp_prepare(c->sc, c->root, &plan, &err) == 0, "prepare: %s", err.msg);
+        CHECK(security_seccomp_load(plan, NULL, &err) == 0, "load: %s", err.msg);
+        security_seccomp_free(plan);
+        CHECK(self_field("NoNewPrivs") == 0, "NoNewPrivs set by the filter load");
+        long r = syscall(SYS_getppid);
+        CHECK(r == -1 && errno == c->want_errno, "getppid: r %ld errno %d, want %d", r, errno, c->want_errno);
+        return 0;
+}
+
+/* Prepares and loads sc with the cache under root in a child, which checks getppid's errno. */
+static void cache_run(const struct spec_seccomp *sc, const char *root, int want_errno)
+{
+        struct cache_case c = { sc, root, want_errno };
+
+        run_in_child(child_cached_filter, &c);
+}
+
+static ino_t entry_inode(const char *path)
+{
+        struct stat st;
+
+        cr_assert_eq(lstat(path, &st), 0, "lstat %s: %s", path, strerror(errno));
+        cr_assert(S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600 && st.st_uid == geteuid(),
+                  "%s: mode %o uid %u", path, st.st_mode, st.st_uid);
+        return st.st_ino;
+}
+
+Test(security, seccomp_cache_written_then_used)
+{
+        struct cache_profile p;
+        char root[64], entry[512], dir[128];
+        struct stat st;
+
+        cache_profile_init(&p, EDQUOT);
+        cache_root_make(root);
+        cache_run(&p.sc, root, EDQUOT);
+        snprintf(dir, sizeof(dir), "%s/%s", root, SECCOMP_CACHE_DIR);
+        cr_assert_eq(lstat(dir, &st), 0);
+        cr_assert(S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0700, "cache dir mode %o", st.st_mode);
+        cache_entry(root, entry);
+        cr_assert(entry[0], "no cache entry after the first prepare");
+        ino_t ino = entry_inode(entry);
+        /* a hit reads the entry and does not write it again */
+        cache_run(&p.sc, root, EDQUOT);
+        cr_assert_eq(entry_inode(entry), ino, "the second prepare rewrote the entry (a miss)");
+        cache_root_remove(root);
+}
+
+/* The entry's bytes; *len its size. */
+static char *entry_load(const char *path, size_t *len)
+{
+        char *buf = NULL;
+
+        cr_assert_eq(read_file_at(AT_FDCWD, path, &buf, len), 0, "read %s", path);
+        return buf;
+}
+
+static void entry_save(const char *path, const char *buf, size_t len, mode_t mode)
+{
+        unlink(path);
+        cr_assert_eq(write_file_at(AT_FDCWD, path, buf, len, mode), 0, "write %s", path);
+        cr_assert_eq(chmod(path, mode), 0);
+}
+
+/* A hit really loads the stored program: profile A's key with profile B's program gives B's
+ * behaviour. (Only a test can plant such an entry: the directory is the runtime's alone.) */
+Test(security, seccomp_cache_hit_loads_the_stored_program)
+{
+        struct cache_profile a, b;
+        char root_a[64], root_b[64], ea[512], eb[512];
+        size_t la, lb;
+
+        cache_profile_init(&a, EDQUOT);
+        cache_profile_init(&b, ENOLINK);
+        cache_root_make(root_a);
+        cache_root_make(root_b);
+        cache_run(&a.sc, root_a, EDQUOT);
+        cache_run(&b.sc, root_b, ENOLINK);
+        cache_entry(root_a, ea);
+        cache_entry(root_b, eb);
+        _cleanup_free_ char *ba = entry_load(ea, &la);
+        _cleanup_free_ char *bb = entry_load(eb, &lb);
+        struct seccomp_cache_header ha, hb;
+        memcpy(&ha, ba, sizeof(ha));
+        memcpy(&hb, bb, sizeof(hb));
+        size_t head_a = sizeof(ha) + ha.key_len, head_b = sizeof(hb) + hb.key_len;
+        cr_assert(head_a < la && head_b < lb);
+        _cleanup_free_ char *mixed = malloc(head_a + lb - head_b);
+        memcpy(mixed, ba, head_a);
+        memcpy(mixed + head_a, bb + head_b, lb - head_b);
+        entry_save(ea, mixed, head_a + lb - head_b, 0600);
+        cache_run(&a.sc, root_a, ENOLINK);
+        cache_root_remove(root_a);
+        cache_root_remove(root_b);
+}
+
+enum tamper { TAMPER_KEY, TAMPER_MAGIC, TAMPER_TRUNCATE, TAMPER_EMPTY_PROGRAM, TAMPER_MODE, TAMPER_SYMLINK,
+              TAMPER_OWNER };
+
+static void entry_tamper(const char *root, const char *path, enum tamper t)
+{
+        size_t len;
+        _cleanup_free_ char *buf = entry_load(path, &len);
+        struct seccomp_cache_header h;
+        char other[128];
+
+        memcpy(&h, buf, sizeof(h));
+        switch (t) {
+        case TAMPER_KEY: /* one byte of the stored key */
+                buf[sizeof(h) + h.key_len - 2] ^= 1;
+                return entry_save(path, buf, len, 0600);
+        case TAMPER_MAGIC:
+                buf[0] ^= 1;
+                return entry_save(path, buf, len, 0600);
+        case TAMPER_TRUNCATE:
+                return entry_save(path, buf, len - 4, 0600);
+        case TAMPER_EMPTY_PROGRAM:
+                return entry_save(path, buf, sizeof(h) + h.key_len, 0600);
+        case TAMPER_MODE:
+                return entry_save(path, buf, len, 0644);
+        case TAMPER_OWNER:
+                cr_assert_eq(chown(path, 1000, 1000), 0);
+                return;
+        case TAMPER_SYMLINK: /* a valid entry, but reached through a symlink */
+                snprintf(other, sizeof(other), "%s/valid-entry", root);
+                entry_save(other, buf, len, 0600);
+                cr_assert_eq(unlink(path), 0);
+                cr_assert_eq(symlink(other, path), 0);
+                return;
+        }
+}
+
+/* Every broken entry is a miss: the right filter is compiled and a good entry replaces it. */
+Test(security, seccomp_cache_tampered_entries_ignored)
+{
+        /* the planted program denies getppid with ENOLINK: if it were used, the check fails */
+        const enum tamper all[] = { TAMPER_KEY, TAMPER_MAGIC, TAMPER_TRUNCATE, TAMPER_EMPTY_PROGRAM,
+                                    TAMPER_MODE, TAMPER_SYMLINK, TAMPER_OWNER };
+        struct cache_profile a, b;
+        char root[64], root_b[64], entry[512], eb[512];
+
+        cache_profile_init(&a, EDQUOT);
+        cache_profile_init(&b, ENOLINK);
+        cache_root_make(root);
+        cache_root_make(root_b);
+        cache_run(&b.sc, root_b, ENOLINK);
+        cache_entry(root_b, eb);
+        for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
+                cache_run(&a.sc, root, EDQUOT);
+                cache_entry(root, entry);
+                /* give the entry B's program under A's key first, then break it */
+                size_t la, lb;
+                _cleanup_free_ char *ba = entry_load(entry, &la);
+                _cleanup_free_ char *bb = entry_load(eb, &lb);
+                struct seccomp_cache_header ha, hb;
+                memcpy(&ha, ba, sizeof(ha));
+                memcpy(&hb, bb, sizeof(hb));
+                size_t head_a = sizeof(ha) + ha.key_len, head_b = sizeof(hb) + hb.key_len;
+                _cleanup_free_ char *mixed = malloc(head_a + lb - head_b);
+                memcpy(mixed, ba, head_a);
+                memcpy(mixed + head_a, bb + head_b, lb - head_b);
+                entry_save(entry, mixed, head_a + lb - head_b, 0600);
+                entry_tamper(root, entry, all[i]);
+                cache_run(&a.sc, root, EDQUOT);
+                entry_inode(entry); /* replaced by a good entry: regular, 0600, ours */
+                cache_run(&a.sc, root, EDQUOT);
+        }
+        cache_root_remove(root);
+        cache_root_remove(root_b);
+}
+
+/* A cache directory that is not the runtime's alone is not used at all. */
+Test(security, seccomp_cache_unsafe_directory_unused)
+{
+        struct cache_profile a;
+        char root[64], dir[128], other[128], entry[512];
+
+        cache_profile_init(&a, EDQUOT);
+        cache_root_make(root);
+        snprintf(dir, sizeof(dir), "%s/%s", root, SECCOMP_CACHE_DIR);
+        cr_assert_eq(mkdir(dir, 0700), 0);
+        cr_assert_eq(chmod(dir, 0755), 0);
+        cache_run(&a.sc, root, EDQUOT);
+        cache_entry(root, entry);
+        cr_assert_eq(entry[0], '\0', "an entry was written to a 0755 cache directory");
+        cr_assert_eq(rmdir(dir), 0);
+        snprintf(other, sizeof(other), "%s/elsewhere", root);
+        cr_assert_eq(mkdir(other, 0700), 0);
+        cr_assert_eq(symlink(other, dir), 0);
+        cache_run(&a.sc, root, EDQUOT);
+        cache_entry(other, entry);
+        _cleanup_closedir_ DIR *d = opendir(other);
+        cr_assert_not_null(d);
+        struct dirent *de;
+        while ((de = readdir(d)))
+                cr_assert(de->d_name[0] == '.', "an entry was written through a symlinked cache directory: %s",
+                          de->d_name);
+        cache_root_remove(root);
+}
+
+/* An invalid profile fails as before with a cache, and leaves no entry. */
+Test(security, seccomp_cache_bad_profile_still_fails)
+{
+        static const char *flags[] = { "SECCOMP_FILTER_FLAG_BOGUS" };
+        struct cache_profile a;
+        struct seccomp_plan *plan = NULL;
+        struct err err = { 0 };
+        char root[64], entry[512];
+
+        cache_profile_init(&a, EDQUOT);
+        a.sc.flags = flags;
+        a.sc.n_flags = 1;
+        cache_root_make(root);
+        cr_assert_eq(security_seccomp_prepare(&a.sc, root, &plan, &err), -EINVAL);
+        cr_assert_str_eq(err.msg, "seccomp: unknown flag SECCOMP_FILTER_FLAG_BOGUS");
+        cache_entry(root, entry);
+        cr_assert_eq(entry[0], '\0');
+        cache_root_remove(root);
+}
+
+/* Flags reach seccomp(2): a cached TSYNC|LOG|SPEC_ALLOW filter loads and works. */
+Test(security, seccomp_cache_flags_profile)
+{
+        static const char *flags[] = { "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+                                       "SECCOMP_FILTER_FLAG_SPEC_ALLOW" };
+        struct cache_profile a;
+        char root[64], entry[512];
+
+        cache_profile_init(&a, EDQUOT);
+        a.sc.flags = flags;
+        a.sc.n_flags = ARRAY_SIZE(flags);
+        cache_root_make(root);
+        cache_run(&a.sc, root, EDQUOT);
+        cache_entry(root, entry);
+        ino_t ino = entry_inode(entry);
+        cache_run(&a.sc, root, EDQUOT);
+        cr_assert_eq(entry_inode(entry), ino);
+        cache_root_remove(root);
+}
+
+/* The kernel's copy of the filter (PTRACE_SECCOMP_GET_FILTER) of a child that loaded it. */
+static size_t loaded_filter(void (*load)(const void *), const void *arg, struct sock_filter *out, size_t max)
+{
+        int status;
+        pid_t pid = fork();
+
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0)
+                        _exit(2);
+                load(arg);
+                raise(SIGSTOP);
+                _exit(0);
+        }
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_assert(WIFSTOPPED(status), "child status %#x", status);
+        long n = ptrace(PTRACE_SECCOMP_GET_FILTER, pid, 0L, NULL);
+        cr_assert(n > 0 && (size_t)n <= max, "PTRACE_SECCOMP_GET_FILTER: %ld (%s)", n, strerror(errno));
+        cr_assert_eq(ptrace(PTRACE_SECCOMP_GET_FILTER, pid, 0L, out), n);
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        return (size_t)n;
+}
+
+static void load_with_libseccomp(const void *arg)
+{
+        (void)arg;
+        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+        if (!ctx || seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0 ||
+            seccomp_arch_add(ctx, SCMP_ARCH_X86) < 0 ||
+            seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EDQUOT), SCMP_SYS(getppid), 0) < 0 || seccomp_load(ctx) < 0)
+                _exit(3);
+}
+
+static void load_from_cache(const void *arg)
+{
+        struct seccomp_plan *plan = NULL;
+        struct err err = { 0 };
+
+        if (security_seccomp_prepare(arg, getenv("STAPLE_TEST_CACHE_ROOT"), &plan, &err) < 0 ||
+            security_seccomp_load(plan, NULL, &err) < 0)
+                _exit(3);
+}
+
+/* Cached or not, the kernel gets the very program libseccomp's own load would give it. */
+Test(security, seccomp_cache_program_equals_libseccomp_load)
+{
+#if defined(__x86_64__)
+        static uint32_t arches[] = { SCMP_ARCH_X86 };
+        static struct sock_filter want[BPF_MAXINSNS], got[BPF_MAXINSNS];
+        struct cache_profile a;
+        char root[64], entry[512];
+
+        cache_profile_init(&a, EDQUOT);
+        a.sc.arches = arches;
+        a.sc.n_arches = 1;
+        cache_root_make(root);
+        setenv("STAPLE_TEST_CACHE_ROOT", root, 1);
+        size_t n = loaded_filter(load_with_libseccomp, NULL, want, BPF_MAXINSNS);
+        for (int round = 0; round < 2; round++) { /* a miss, then a hit */
+                cr_assert_eq(loaded_filter(load_from_cache, &a.sc, got, BPF_MAXINSNS), n, "round %d", round);
+                cr_assert_eq(memcmp(want, got, n * sizeof(*got)), 0, "round %d: programs differ", round);
+                cache_entry(root, entry);
+                cr_assert(entry[0], "no entry after round %d", round);
+        }
+        unsetenv("STAPLE_TEST_CACHE_ROOT");
+        cache_root_remove(root);
+#else
+        cr_skip_test("the test profile is written for x86_64");
+#endif
+}
