@@ -166,9 +166,10 @@ assert_continues() {
 	need_criu
 	start_counter
 	wait_count 5
+	local before a
+	before=$(count) # the dump happens at this value or later
 	checkpoint --leave-running
 	wait_status "$ID" running
-	local a
 	[ -f "$TEST_TMP/img/inventory.img" ]
 	a=$(count)
 	sleep 0.5
@@ -176,7 +177,7 @@ assert_continues() {
 	oci delete -f "$ID"
 	restore -d </dev/null >/dev/null 2>&1
 	wait_status "$ID" running
-	assert_continues "$a"
+	assert_continues "$before"
 	oci delete -f "$ID"
 }
 
