@@ -572,7 +572,8 @@ static int reg_open(struct reg *g, const char *ref, const struct registry_opts *
         int r = reg_ref_parse(ref, &g->ref, err);
         if (r < 0 || (r = auth_find(g->o->auth_file, g->ref.host, &g->basic, err)) < 0)
                 return r;
-        if ((r = curl_lazy_load(err)) < 0)
+        /* libcrypto first: libcurl needs it too, and its message names the package */
+        if ((r = crypto_lazy_load(err)) < 0 || (r = curl_lazy_load(err)) < 0)
                 return r;
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(g->curl = curl_easy_init()))
                 return err_set(err, -ENOMEM, "cannot initialise libcurl");
