@@ -50,9 +50,11 @@ static void log_to_file(const char *level, const char *msg)
         close(fd);
 }
 
+/* Warnings go to stderr and --log; debug lines (--debug) to --log, or stderr without one. */
 static void sink(const char *level, const char *msg)
 {
-        fprintf(stderr, "staple-oci: %s: %s\n", level, msg);
+        if (strcmp(level, "debug") != 0 || !g.log_path)
+                fprintf(stderr, "staple-oci: %s: %s\n", level, msg);
         log_to_file(level, msg);
 }
 
@@ -513,6 +515,7 @@ int main(int argc, char **argv)
         int i = parse_global(argc, argv);
         if (i < 0)
                 return 1;
+        log_set_debug(g.debug);
         /* exec enters a container that already runs untrusted code: do it from a sealed
          * copy of ourselves (CVE-2019-5736). create's init runs before any such code. */
         if (!strcmp(argv[i], "exec") && !selfexe_is_sealed()) {

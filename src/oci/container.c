@@ -430,7 +430,12 @@ static int create_execute(struct create_ctx *c, struct err *err)
         if ((r = container_state_fill(&c->st, c->spec, err)) < 0)
                 return r;
 
-        if ((r = spawn_init(c, err)) < 0 || (r = drive_init(c, err)) < 0)
+        log_debug("create %s: bundle %s, rootfs %s, cgroup %s", o->id, c->bundle, c->rootfs,
+                  c->st.cgroup_path ? c->st.cgroup_path : "(none)");
+        if ((r = spawn_init(c, err)) < 0)
+                return r;
+        log_debug("create %s: init %d cloned%s", o->id, (int)c->pid, c->in_cgroup ? " into its cgroup" : "");
+        if ((r = drive_init(c, err)) < 0)
                 return r;
         closep(&c->fifo_fd);
         c->st.creating = false;
@@ -551,6 +556,7 @@ int container_start(const char *root, const char *id, struct err *err)
                 return err_wrap(err, "start %s", id);
         if (unlinkat(fd, STATE_FIFO, 0) < 0)
                 return err_errno(err, neg_errno(), "start %s: remove exec fifo", id);
+        log_debug("start %s: init %d has exec'd the process", id, (int)st->pid);
         run_state_hooks(st, STATUS_RUNNING, "poststart", SPEC_HOOK_POSTSTART);
         return 0;
 }
@@ -641,6 +647,8 @@ int container_delete(const char *root, const char *id, bool force, struct err *e
                 return err_wrap(err, "container %s", id);
         }
         enum container_status status = state_status(fd, st);
+        log_debug("delete %s: %s, init %d, cgroup %s", id, state_status_name(status), (int)st->pid,
+                  st->cgroup_path ? st->cgroup_path : "(none)");
         if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force)
                 return err_set(err, -EBUSY, "cannot delete container %s that is not stopped: %s", id,
                                state_status_name(status));

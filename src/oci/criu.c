@@ -12,6 +12,7 @@
 #include "oci/cgroup.h"
 #include "util/cleanup.h"
 #include "util/fileutil.h"
+#include "util/log.h"
 
 
 void criu_argv_add(struct criu_argv *a, const char *fmt, ...)
@@ -99,6 +100,10 @@ int criu_run(const struct criu_run *run, struct err *err)
 {
         if (run->argv->oom || !run->argv->n)
                 return err_errno(err, -ENOMEM, "criu %s", run->what);
+        char line[1024] = "";
+        for (size_t i = 0, len = 0; i < run->argv->n && len < sizeof(line); i++)
+                len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s", i ? " " : "", run->argv->v[i]);
+        log_debug("%s", line);
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return err_errno(err, neg_errno(), "criu %s: pipe", run->what);

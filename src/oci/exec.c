@@ -32,6 +32,7 @@
 #include "oci/state.h"
 #include "util/cleanup.h"
 #include "util/fileutil.h"
+#include "util/log.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -448,6 +449,7 @@ static int exec_execute(struct exec_ctx *c, const sigset_t *set, int *ret_code, 
         int r = exec_spawn(c, err);
         if (r < 0)
                 return r;
+        log_debug("exec %s: process %d", c->o->id, (int)c->pid);
         if (c->o->pid_file && (r = process_write_pid_file(c->o->pid_file, c->pid, err)) < 0) {
                 kill(c->pid, SIGKILL);
                 return r;

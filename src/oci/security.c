@@ -27,6 +27,7 @@
 #include "oci/seccomp_cache.h"
 #include "util/cleanup.h"
 #include "util/fileutil.h"
+#include "util/log.h"
 
 #define SECCOMP_MAX_ARGS 6 /* syscall arguments a filter can look at */
 
@@ -600,7 +601,9 @@ int security_seccomp_prepare(const struct spec_seccomp *sc, const char *root, st
         if (!plan)
                 return err_errno(err, -ENOMEM, "seccomp");
         plan->flags = seccomp_kernel_flags(sc);
-        if (!seccomp_cache_try(sc, root, plan, &dirfd, &key, &key_len)) {
+        bool hit = seccomp_cache_try(sc, root, plan, &dirfd, &key, &key_len);
+        log_debug("seccomp: %s", hit ? "program from the cache" : "compiling the profile");
+        if (!hit) {
                 if ((r = seccomp_build(sc, plan, err)) < 0)
                         return r;
                 if (!plan->has_notify) {

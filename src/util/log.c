@@ -15,12 +15,34 @@ void log_set_sink(log_sink_fn fn)
         sink = fn ? fn : default_sink;
 }
 
-void log_warn(const char *fmt, ...)
+static bool debug;
+
+void log_set_debug(bool on)
+{
+        debug = on;
+}
+
+static void log_va(const char *level, const char *fmt, va_list ap)
 {
         char buf[1024];
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        sink(level, buf);
+}
+
+void log_warn(const char *fmt, ...)
+{
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
+        log_va("warning", fmt, ap);
         va_end(ap);
-        sink("warning", buf);
+}
+
+void log_debug(const char *fmt, ...)
+{
+        if (!debug)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        log_va("debug", fmt, ap);
+        va_end(ap);
 }

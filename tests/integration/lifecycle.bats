@@ -311,3 +311,16 @@ TERM_LOOP='trap "exit 0" TERM; while true; do sleep 0.1; done'
 	assert_success
 	[[ ! -e $ROOT/$ID ]]
 }
+
+@test "--debug writes the lifecycle's steps to --log, and nothing without it" {
+	skip_if_runc "its debug lines differ"
+	set_args true
+	oci --log "$TEST_TMP/quiet.log" run --bundle "$BUNDLE" "$ID" </dev/null
+	[ ! -s "$TEST_TMP/quiet.log" ]
+	run oci --debug --log "$TEST_TMP/debug.log" --log-format json run --bundle "$BUNDLE" "$ID" </dev/null
+	assert_success
+	[ -z "$output" ] # with --log, debug lines go to the log only
+	jq -e -s --arg id "$ID" 'map(select(.level == "debug") | .msg) |
+		(any(test("^create " + $id + ": init [0-9]+ cloned"))) and (any(test("^delete " + $id + ": stopped")))' \
+		"$TEST_TMP/debug.log"
+}
