@@ -4,6 +4,7 @@
  * runtime's own user with no access for anyone else; anything else is ignored. */
 #include "oci/seccomp_cache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -132,7 +134,8 @@ int seccomp_cache_open(const char *root)
 
 /* ---- entries ------------------------------------------------------------------------------ */
 
-/* The whole entry, if it is a regular file of ours, mode 0600, of a plausible size. */
+/* The whole entry, if it is a regular file of ours, mode 0600, of a plausible size; its
+ * mtime is renewed (the pruning's "recently used"). */
 static int entry_read(int dirfd, const char *name, char **ret, size_t *ret_len)
 {
         struct stat st;
@@ -152,6 +155,7 @@ static int entry_read(int dirfd, const char *name, char **ret, size_t *ret_len)
         int r = read_all(fd, buf, len);
         if (r < 0)
                 return r;
+        (void)futimens(fd, NULL); /* best effort: a read-only disk keeps the old time */
         *ret = TAKE_PTR(buf);
         *ret_len = len;
         return 0;
@@ -203,6 +207,66 @@ static int entry_write(int dirfd, const char *tmp, const struct seccomp_cache_he
         return 0;
 }
 
+/* An entry's name: 16 lowercase hex digits. */
+static bool entry_name(const char *name)
+{
+        return strlen(name) == 16 && strspn(name, "0123456789abcdef") == 16;
+}
+
+struct entry_age {
+        char name[17];
+        struct timespec mtime;
+};
+
+static int entry_age_cmp(const void *a, const void *b)
+{
+        const struct timespec *x = &((const struct entry_age *)a)->mtime;
+        const struct timespec *y = &((const struct entry_age *)b)->mtime;
+        if (x->tv_sec != y->tv_sec)
+                return (x->tv_sec > y->tv_sec) - (x->tv_sec < y->tv_sec);
+        return (x->tv_nsec > y->tv_nsec) - (x->tv_nsec < y->tv_nsec);
+}
+
+/* Removes the least recently used entries beyond SECCOMP_CACHE_MAX, and temporary files
+ * older than a minute (a crashed runtime's). */
+static void cache_prune(int dirfd)
+{
+        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_closedir_ DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        _cleanup_free_ struct entry_age *v = NULL;
+        size_t n = 0, cap = 0;
+        struct timespec now;
+        struct dirent *e;
+        struct stat st;
+
+        if (!d) {
+                closep(&fd);
+                return;
+        }
+        clock_gettime(CLOCK_REALTIME, &now);
+        while ((e = readdir(d))) {
+                if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (e->d_name[0] == '.' && strstr(e->d_name, ".tmp.") && st.st_mtim.tv_sec + 60 < now.tv_sec)
+                        unlinkat(dirfd, e->d_name, 0);
+                if (!entry_name(e->d_name))
+                        continue;
+                if (n == cap) {
+                        struct entry_age *nv = realloc(v, (cap = cap ? cap * 2 : 128) * sizeof(*v));
+                        if (!nv)
+                                return;
+                        v = nv;
+                }
+                memcpy(v[n].name, e->d_name, sizeof(v[n].name));
+                v[n++].mtime = st.st_mtim;
+        }
+        if (n <= SECCOMP_CACHE_MAX)
+                return;
+        qsort(v, n, sizeof(*v), entry_age_cmp);
+        for (size_t i = 0; i < n - SECCOMP_CACHE_MAX; i++)
+                unlinkat(dirfd, v[i].name, 0);
+}
+
 int seccomp_cache_store(int dirfd, const char *key, size_t key_len, const struct sock_filter *prog,
                         size_t n)
 {
@@ -220,5 +284,7 @@ int seccomp_cache_store(int dirfd, const char *key, size_t key_len, const struct
                 r = neg_errno();
         if (r < 0)
                 unlinkat(dirfd, tmp, 0);
+        else
+                cache_prune(dirfd);
         return r;
 }

@@ -14,6 +14,9 @@
 #define SECCOMP_CACHE_MAGIC "STPLSBPF"
 #define SECCOMP_CACHE_VERSION 1u
 #define SECCOMP_CACHE_KEY_MAX (4u << 20)
+/* Entries kept: a store beyond this removes the least recently used (by mtime, which a hit
+ * renews), and temporary files left by crashed runtimes. */
+#define SECCOMP_CACHE_MAX 64
 
 /* An entry: this header, the key's bytes, then the program (n * sizeof(struct sock_filter)). */
 struct seccomp_cache_header {
@@ -32,11 +35,12 @@ int seccomp_cache_key(const struct spec_seccomp *sc, char **ret, size_t *ret_len
 int seccomp_cache_open(const char *root);
 
 /* 1 with the program (*ret owned by the caller) when the entry for key is valid, else 0:
- * every problem with an entry is a miss. */
+ * every problem with an entry is a miss. A hit renews the entry's mtime. */
 int seccomp_cache_lookup(int dirfd, const char *key, size_t key_len, struct sock_filter **ret,
                          size_t *ret_n);
 
-/* Writes the entry for key atomically (temporary file, rename). A negative errno on failure,
- * which callers ignore: a full or read-only disk only means the next start compiles again. */
+/* Writes the entry for key atomically (temporary file, rename), then prunes the directory
+ * down to SECCOMP_CACHE_MAX entries. A negative errno on failure, which callers ignore: a
+ * full or read-only disk only means the next start compiles again. */
 int seccomp_cache_store(int dirfd, const char *key, size_t key_len, const struct sock_filter *prog,
                         size_t n);

@@ -939,6 +939,8 @@ Test(security, default_profile_covers_x86_compat)
 #include <dirent.h>
 #include <linux/filter.h>
 #include <sys/ptrace.h>
+#include <inttypes.h>
+#include <time.h>
 
 #include "oci/seccomp_cache.h"
 
@@ -1305,4 +1307,58 @@ Test(security, seccomp_cache_program_equals_libseccomp_load)
 #else
         cr_skip_test("the test profile is written for x86_64");
 #endif
+}
+
+/* The path of the entry for key under root's cache. */
+static void entry_path(const char *root, const char *key, char path[512])
+{
+        uint64_t h = UINT64_C(0xcbf29ce484222325);
+        for (const char *c = key; *c; c++) {
+                h ^= (unsigned char)*c;
+                h *= UINT64_C(0x100000001b3);
+        }
+        snprintf(path, 512, "%s/%s/%016" PRIx64, root, SECCOMP_CACHE_DIR, h);
+}
+
+/* Beyond SECCOMP_CACHE_MAX entries a store removes the least recently used; a hit renews. */
+Test(security, seccomp_cache_pruned_least_recently_used_first)
+{
+        struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), *got = NULL;
+        char root[64], key[32], path[512];
+        size_t n = 0;
+        time_t base = time(NULL) - 100000;
+
+        cache_root_make(root);
+        int dirfd = seccomp_cache_open(root);
+        cr_assert(dirfd >= 0, "open cache: %s", strerror(-dirfd));
+        for (int i = 0; i < SECCOMP_CACHE_MAX + 6; i++) {
+                if (i == SECCOMP_CACHE_MAX) { /* full: use entry 0 once, which makes it the newest */
+                        cr_assert_eq(seccomp_cache_lookup(dirfd, "k0", 2, &got, &n), 1, "k0 missing");
+                        free(got);
+                }
+                snprintf(key, sizeof(key), "k%d", i);
+                cr_assert_eq(seccomp_cache_store(dirfd, key, strlen(key), &allow, 1), 0, "store %s", key);
+                entry_path(root, key, path);
+                /* mtimes one second apart, in store order (the clock is too coarse for that) */
+                struct timespec t[2] = { { base + i, 0 }, { base + i, 0 } };
+                cr_assert_eq(utimensat(AT_FDCWD, path, t, 0), 0, "utimensat %s", path);
+        }
+        int entries = 0;
+        DIR *d = fdopendir(dup(dirfd));
+        for (struct dirent *e; d && (e = readdir(d));)
+                entries += strlen(e->d_name) == 16;
+        closedir(d);
+        cr_assert_eq(entries, SECCOMP_CACHE_MAX, "%d entries", entries);
+        entry_path(root, "k0", path);
+        cr_assert_eq(access(path, F_OK), 0, "k0 was used recently and must stay");
+        for (int i = 1; i <= 6; i++) { /* the six oldest unused entries went */
+                snprintf(key, sizeof(key), "k%d", i);
+                entry_path(root, key, path);
+                cr_assert_neq(access(path, F_OK), 0, "%s should have been pruned", key);
+        }
+        snprintf(key, sizeof(key), "k%d", SECCOMP_CACHE_MAX + 5);
+        entry_path(root, key, path);
+        cr_assert_eq(access(path, F_OK), 0, "the newest entry must stay");
+        close(dirfd);
+        cache_root_remove(root);
 }
