@@ -65,6 +65,13 @@ prun() {
 # start RUNTIME: choose the runtime and import the test image.
 start() {
 	use_runtime "$1"
+	if [[ $1 == staple ]]; then
+		# podman passes no --root to a runtime it does not know: this wrapper keeps
+		# staple-oci's state and seccomp cache under $PT, not in /run/staple-oci
+		printf '#!/bin/sh\nexec %q --root %q "$@"\n' "$RT" "$PT/oci-root" >"$PT/staple-oci"
+		chmod 755 "$PT/staple-oci"
+		RT=$PT/staple-oci
+	fi
 	rootfs_tar | pm import - "$IMG" >/dev/null || return 1
 }
 
