@@ -24,6 +24,7 @@
 #include "oci/seccomp_notify.h"
 #include "oci/security.h"
 #include "util/cleanup.h"
+#include "util/fdpass.h"
 #include "util/fileutil.h"
 
 #ifndef CLONE_NEWCGROUP
@@ -80,20 +81,8 @@ static void reset_signals(void)
 static int send_fd(int sock, int fd)
 {
         char byte = 0;
-        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u;
-        memset(&u, 0, sizeof(u));
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                              .msg_controllen = sizeof(u.buf) };
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? neg_errno() : 0;
+        ssize_t n = fdpass_send(sock, fd, &byte, 1);
+        return n < 0 ? (int)n : 0;
 }
 
 /* A new pty inside the container: the master goes to the console socket, the slave

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/fdpass.h"
 #include "util/fileutil.h"
 
 bool seccomp_notify_wanted(const struct spec_seccomp *sc)
@@ -75,23 +76,11 @@ int seccomp_notify_send(int sock, int notify_fd, const struct spec_seccomp *sc, 
         if (r < 0)
                 return r;
         const char *text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
-        struct iovec iov = { .iov_base = (void *)text, .iov_len = strlen(text) };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u;
-        memset(&u, 0, sizeof(u));
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                              .msg_controllen = sizeof(u.buf) };
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
-        ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+        size_t len = strlen(text);
+        ssize_t n = fdpass_send(sock, notify_fd, text, len);
         if (n < 0)
-                return err_errno(err, neg_errno(), "send seccomp fd to %s", sc->listener_path);
-        if ((size_t)n != iov.iov_len)
+                return err_errno(err, (int)n, "send seccomp fd to %s", sc->listener_path);
+        if ((size_t)n != len)
                 return err_set(err, -EPIPE, "send seccomp fd to %s: short write", sc->listener_path);
         return 0;
 }
