@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/magic.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -305,6 +306,16 @@ int cgroup_write(int dirfd, const char *file, const char *value, struct err *err
         if ((size_t)n != strlen(value))
                 return err_set(err, -EIO, "write %s=%s: short write", file, value);
         return 0;
+}
+
+int cgroup_write_rdma(int dirfd, const struct spec_rdma_limit *d, struct err *err)
+{
+        char hs[16] = "max", os[16] = "max";
+        if (d->has_handles)
+                snprintf(hs, sizeof(hs), "%" PRIu32, d->handles);
+        if (d->has_objects)
+                snprintf(os, sizeof(os), "%" PRIu32, d->objects);
+        return cgroup_writef(dirfd, "rdma.max", err, "%s hca_handle=%s hca_object=%s", d->device, hs, os);
 }
 
 int cgroup_writef(int dirfd, const char *file, struct err *err, const char *fmt, ...)

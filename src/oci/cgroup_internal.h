@@ -56,6 +56,10 @@ int cgroup_hier_add(struct cgroup *cg, const char *mount, const char *options, b
 
 /* Writes value to dirfd/file in one write(2). Error: "write memory.max=abc: Invalid argument". */
 int cgroup_write(int dirfd, const char *file, const char *value, struct err *err);
+/* One rdma.max line for d ("mlx5_1 hca_handle=3 hca_object=max"), the same on v1 and v2. */
+struct spec_rdma_limit;
+int cgroup_write_rdma(int dirfd, const struct spec_rdma_limit *d, struct err *err);
+
 int cgroup_writef(int dirfd, const char *file, struct err *err, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 

@@ -518,16 +518,8 @@ static int v1_write_other_lists(const struct spec_resources *res, const struct v
         for (size_t i = 0; r >= 0 && i < res->n_net_priorities; i++)
                 r = cgroup_writef(l->net_prio_fd, "net_prio.ifpriomap", err, "%s %" PRIu32,
                                   res->net_priorities[i].name, res->net_priorities[i].priority);
-        for (size_t i = 0; r >= 0 && i < res->n_rdma; i++) {
-                const struct spec_rdma_limit *d = &res->rdma[i];
-                char hs[16] = "max", os[16] = "max";
-                if (d->has_handles)
-                        snprintf(hs, sizeof(hs), "%" PRIu32, d->handles);
-                if (d->has_objects)
-                        snprintf(os, sizeof(os), "%" PRIu32, d->objects);
-                r = cgroup_writef(l->rdma_fd, "rdma.max", err, "%s hca_handle=%s hca_object=%s",
-                                  d->device, hs, os);
-        }
+        for (size_t i = 0; r >= 0 && i < res->n_rdma; i++)
+                r = cgroup_write_rdma(l->rdma_fd, &res->rdma[i], err);
         return r;
 }
 

@@ -315,16 +315,8 @@ static int v2_write_lists(int fd, const struct spec_resources *res, struct err *
                 snprintf(f, sizeof(f), "hugetlb.%s.max", res->hugepage_limits[i].page_size);
                 r = cgroup_writef(fd, f, err, "%" PRIu64, res->hugepage_limits[i].limit);
         }
-        for (size_t i = 0; r >= 0 && i < res->n_rdma; i++) {
-                const struct spec_rdma_limit *d = &res->rdma[i];
-                char hs[16] = "max", os[16] = "max";
-                if (d->has_handles)
-                        snprintf(hs, sizeof(hs), "%" PRIu32, d->handles);
-                if (d->has_objects)
-                        snprintf(os, sizeof(os), "%" PRIu32, d->objects);
-                r = cgroup_writef(fd, "rdma.max", err, "%s hca_handle=%s hca_object=%s", d->device,
-                                  hs, os);
-        }
+        for (size_t i = 0; r >= 0 && i < res->n_rdma; i++)
+                r = cgroup_write_rdma(fd, &res->rdma[i], err);
         return r;
 }
 
