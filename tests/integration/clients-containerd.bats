@@ -62,6 +62,14 @@ task_status() {
 	c task ls | awk -v id="$CID" '$1 == id { print $3 }'
 }
 
+task_stopped() {
+	[[ $(task_status) == STOPPED ]]
+}
+
+task_pid() {
+	c task ls | awk -v id="$CID" '$1 == id { print $2 }'
+}
+
 # --- scenarios --------------------------------------------------------------------
 
 run_rm() {
@@ -89,9 +97,10 @@ task_kill() {
 	use_runtime "$1"
 	run_sleeper
 	assert_equal "$(task_status)" RUNNING
+	wait_caught "$(task_pid)" 10 # USR1
 	run c task kill -s SIGUSR1 "$CID"
 	assert_success
-	retry 25 test "$(task_status)" = STOPPED
+	retry 50 task_stopped
 	run c task rm "$CID"
 	assert_success
 	assert_output_contains 42

@@ -55,7 +55,7 @@ start_cri() {
 	JSON
 	cat >"$CT_DIR/ctr.json" <<-'JSON'
 		{"metadata": {"name": "c1"}, "image": {"image": "localhost/staple-test:latest"},
-		 "command": ["sh", "-c", "echo hello-cri; echo oops >&2; trap 'echo bye; exit 0' TERM; while :; do sleep 0.1; done"],
+		 "command": ["sh", "-c", "trap 'echo bye; exit 0' TERM; echo hello-cri; echo oops >&2; while :; do sleep 0.1; done"],
 		 "envs": [{"key": "GREETING", "value": "hi-env"}],
 		 "log_path": "c1.log"}
 	JSON
@@ -82,7 +82,7 @@ pod_lifecycle() {
 	run cri start "$c"
 	assert_success
 	assert_equal "$(ctr_field "$c" state)" CONTAINER_RUNNING
-	retry 25 grep -q 'stdout F hello-cri' "$CT_DIR/logs/c1.log"
+	retry 25 grep -q 'stdout F hello-cri' "$CT_DIR/logs/c1.log" # after the trap is set
 	grep -q 'stderr F oops' "$CT_DIR/logs/c1.log"
 	# the container's cgroup is under the pod's parent
 	[[ -n $(client_cgroups "$CG_LEAF" | grep -F "$c") ]]

@@ -186,7 +186,8 @@ top() {
 kill_ct() {
 	start "$1"
 	run_sleeper c1
-	run pm kill -s USR1 c1 # PID 1 gets only the signals it handles
+	wait_caught "$(ct_pid c1)" 10 # USR1: PID 1 gets only the signals it handles
+	run pm kill -s USR1 c1
 	assert_success
 	run pm wait c1
 	assert_equal "$output" 42

@@ -75,6 +75,7 @@ TERM_LOOP='trap "exit 0" TERM; while true; do sleep 0.1; done'
 	run oci start "$ID"
 	assert_success
 	wait_status "$ID" running
+	wait_caught "$pid" 15 # TERM
 
 	run oci kill "$ID" TERM
 	assert_success
@@ -95,6 +96,7 @@ TERM_LOOP='trap "exit 0" TERM; while true; do sleep 0.1; done'
 		create_container "$ID-$i"
 		run oci start "$ID-$i"
 		assert_success
+		wait_caught "$(state_field "$ID-$i" pid)" 15 # TERM
 		run oci kill "$ID-$i" "$sig"
 		assert_success
 		wait_status "$ID-$i" stopped
@@ -107,6 +109,7 @@ TERM_LOOP='trap "exit 0" TERM; while true; do sleep 0.1; done'
 	set_args sh -c "$TERM_LOOP"
 	create_container "$ID"
 	oci start "$ID"
+	wait_caught "$(state_field "$ID" pid)" 15 # TERM
 	run oci kill "$ID"
 	assert_success
 	wait_status "$ID" stopped
