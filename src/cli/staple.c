@@ -10,17 +10,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/staple.h"
 #include "engine/run.h"
 #include "image/registry.h"
 #include "image/store.h"
 #include "util/cleanup.h"
 
-#define EXIT_STAPLE 125
+struct engine eng = { .root = STORE_DEFAULT_ROOT, .runtime_root = ENGINE_DEFAULT_RUNTIME_ROOT };
 
-static struct engine eng = { .root = STORE_DEFAULT_ROOT, .runtime_root = ENGINE_DEFAULT_RUNTIME_ROOT };
-
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
+int fail(const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
@@ -31,13 +29,12 @@ static int fail(const char *fmt, ...)
         return EXIT_STAPLE;
 }
 
-static int check(int r, const struct err *err)
+int check(int r, const struct err *err)
 {
         return r < 0 ? fail("%s", err->msg) : 0;
 }
 
-/* Parses a subcommand's options; the table ends with a zero entry. optind restarts. */
-static int getopt_sub(int argc, char **argv, const char *shortopts, const struct option *longopts)
+int getopt_sub(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
         return getopt_long(argc, argv, shortopts, longopts, NULL);
 }
@@ -316,149 +313,6 @@ static int cmd_push(int argc, char **argv)
         return 0;
 }
 
-/* ---- containers ---- */
-
-struct strv {
-        char **v;
-        size_t n;
-};
-
-static int strv_add(struct strv *s, char *item)
-{
-        char **v = realloc(s->v, (s->n + 2) * sizeof(char *));
-        if (!v)
-                return -ENOMEM;
-        s->v = v;
-        v[s->n++] = item;
-        v[s->n] = NULL;
-        return 0;
-}
-
-enum { OPT_RM = 256, OPT_NAME, OPT_ENTRYPOINT, OPT_HOSTNAME, OPT_READ_ONLY, OPT_CGROUP_PARENT };
-
-static int run_usage(void)
-{
-        return fail("usage: staple run [--rm] [--name N] [-e K=V]... [-w DIR] [-u USER] [--entrypoint CMD] "
-                    "[--hostname H] [--read-only] [--cgroup-parent P] IMAGE [CMD ARG...]");
-}
-
-static int cmd_run(int argc, char **argv)
-{
-        static const struct option opts[] = {
-                { "rm", no_argument, NULL, OPT_RM },
-                { "name", required_argument, NULL, OPT_NAME },
-                { "env", required_argument, NULL, 'e' },
-                { "workdir", required_argument, NULL, 'w' },
-                { "user", required_argument, NULL, 'u' },
-                { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
-                { "hostname", required_argument, NULL, OPT_HOSTNAME },
-                { "read-only", no_argument, NULL, OPT_READ_ONLY },
-                { "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
-                { "tty", no_argument, NULL, 't' },
-                { "interactive", no_argument, NULL, 'i' },
-                { 0 },
-        };
-        struct run_opts o = { 0 };
-        struct strv env = { 0 };
-        bool rm = false;
-        int c;
-        while ((c = getopt_sub(argc, argv, "+e:w:u:ti", opts)) != -1) {
-                switch (c) {
-                case OPT_RM: rm = true; break;
-                case OPT_NAME: o.name = optarg; break;
-                case 'e':
-                        if (strv_add(&env, optarg) < 0)
-                                return fail("out of memory");
-                        break;
-                case 'w': o.workdir = optarg; break;
-                case 'u': o.user = optarg; break;
-                case OPT_ENTRYPOINT: o.entrypoint = optarg; break;
-                case OPT_HOSTNAME: o.hostname = optarg; break;
-                case OPT_READ_ONLY: o.read_only = true; break;
-                case OPT_CGROUP_PARENT: o.cgroup_parent = optarg; break;
-                case 't': o.tty = true; break;
-                case 'i': break; /* stdin is always passed through */
-                default: free(env.v); return run_usage();
-                }
-        }
-        if (optind >= argc) {
-                free(env.v);
-                return run_usage();
-        }
-        const char *image = argv[optind];
-        o.cmd = optind + 1 < argc ? argv + optind + 1 : NULL;
-        o.env = env.v;
-        struct err err = { 0 };
-        int code = 0;
-        int r = engine_run(&eng, image, &o, rm, &code, &err);
-        free(env.v);
-        if (check(r, &err))
-                return EXIT_STAPLE;
-        return code;
-}
-
-static int cmd_rm(int argc, char **argv)
-{
-        static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
-        bool force = false;
-        int c, rc = 0;
-        while ((c = getopt_sub(argc, argv, "+f", opts)) != -1) {
-                if (c != 'f')
-                        return fail("usage: staple rm [-f] CONTAINER...");
-                force = true;
-        }
-        if (optind >= argc)
-                return fail("usage: staple rm [-f] CONTAINER...");
-        for (int i = optind; i < argc; i++) {
-                struct err err = { 0 };
-                _cleanup_free_ char *id = NULL;
-                if (check(engine_rm(&eng, argv[i], force, &id, &err), &err))
-                        rc = EXIT_STAPLE;
-                else
-                        printf("%s\n", argv[i]);
-        }
-        return rc;
-}
-
-static int cmd_ps(int argc, char **argv)
-{
-        static const struct option opts[] = { { "all", no_argument, NULL, 'a' }, { "quiet", no_argument, NULL, 'q' },
-                                              { 0 } };
-        bool all = false, quiet = false;
-        int c;
-        while ((c = getopt_sub(argc, argv, "+aq", opts)) != -1) {
-                if (c == 'a')
-                        all = true;
-                else if (c == 'q')
-                        quiet = true;
-                else
-                        return fail("usage: staple ps [-a] [-q]");
-        }
-        struct err err = { 0 };
-        struct engine_container *v = NULL;
-        size_t n = 0;
-        if (check(engine_containers(&eng, &v, &n, &err), &err))
-                return EXIT_STAPLE;
-        if (!quiet)
-                printf("%-14s %-24s %-20s %-14s %s\n", "CONTAINER ID", "IMAGE", "CREATED", "STATUS", "NAMES");
-        for (size_t i = 0; i < n; i++) {
-                if (!all && strcmp(v[i].status, "running"))
-                        continue;
-                if (quiet) {
-                        printf("%.12s\n", v[i].id);
-                        continue;
-                }
-                char status[32];
-                if (!strcmp(v[i].status, "exited"))
-                        snprintf(status, sizeof(status), "Exited (%d)", v[i].exit_code);
-                else
-                        snprintf(status, sizeof(status), "%s", v[i].status);
-                printf("%-14.12s %-24s %-20s %-14s %s\n", v[i].id, v[i].image, v[i].created, status, v[i].name);
-        }
-        engine_containers_free(v, n);
-        return 0;
-}
-
 /* ---- dispatch ---- */
 
 struct command {
@@ -487,9 +341,17 @@ static int cmd_image(int argc, char **argv)
 }
 
 static const struct command commands[] = {
-        { "run", cmd_run, "run a command in a new container, in the foreground" },
+        { "run", cmd_run, "run a command in a new container (-d: in the background)" },
         { "ps", cmd_ps, "list containers (-a: stopped ones too)" },
-        { "rm", cmd_rm, "remove containers" },
+        { "logs", cmd_logs, "print a container's output (-f, -t, --tail N)" },
+        { "exec", cmd_exec, "run a command in a running container" },
+        { "stop", cmd_stop, "stop containers (-t SECONDS before SIGKILL)" },
+        { "start", cmd_start, "start stopped containers again, in the background" },
+        { "restart", cmd_restart, "stop and start containers" },
+        { "kill", cmd_kill, "send a signal to containers (-s SIG, default KILL)" },
+        { "wait", cmd_wait, "wait for containers to end; print their exit codes" },
+        { "inspect", cmd_inspect, "show a container's record and state as JSON" },
+        { "rm", cmd_rm, "remove containers (-f: running ones too)" },
         { "images", cmd_images, "list images (--format json)" },
         { "rmi", cmd_rmi, "remove images (-f: even when a container uses them)" },
         { "load", cmd_load, "load images from a docker-archive or OCI layout (-i FILE)" },

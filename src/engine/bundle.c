@@ -18,7 +18,6 @@
 #include "util/fileutil.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define ANNOTATION_STOP_SIGNAL "org.opencontainers.image.stopSignal"
 #define ID_MAX 0xfffffffeu
 #define GROUPS_MAX 64
 
@@ -272,6 +271,20 @@ static int resolve_user(int rootfs_fd, const char *spec, struct ident *id, struc
                 return err_set(err, -ENOENT,
                                "unable to find group %s: no matching entries in the image's /etc/group", group);
         id->gid = gid;
+        return 0;
+}
+
+int bundle_user_ids(const char *rootfs, const char *spec, uint32_t *ret_uid, uint32_t *ret_gid, struct err *err)
+{
+        _cleanup_close_ int fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return err_errno(err, neg_errno(), "open %s", rootfs);
+        struct ident id = { 0 };
+        int r = resolve_user(fd, spec, &id, err);
+        if (r < 0)
+                return r;
+        *ret_uid = id.uid;
+        *ret_gid = id.gid;
         return 0;
 }
 

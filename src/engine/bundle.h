@@ -4,9 +4,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "image/store.h"
 #include "util/err.h"
+
+/* The image's StopSignal, kept in the bundle's annotations. */
+#define ANNOTATION_STOP_SIGNAL "org.opencontainers.image.stopSignal"
 
 struct run_opts {
         const char *name;          /* container name/id */
@@ -25,3 +29,6 @@ struct run_opts {
  * User names are resolved through the rootfs' /etc/passwd and /etc/group. */
 int bundle_write_config(const struct image *img, const struct run_opts *o, const char *bundle_dir,
                         struct err *err);
+
+/* "user[:group]" (names or ids) as resolved through rootfs' /etc/passwd and /etc/group. */
+int bundle_user_ids(const char *rootfs, const char *spec, uint32_t *ret_uid, uint32_t *ret_gid, struct err *err);

@@ -11,23 +11,18 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include "engine/monitor.h"
+#include "engine/record.h"
 #include "engine/snapshot.h"
 #include "image/store.h"
 #include "oci/container.h"
 #include "util/cleanup.h"
 #include "util/fileutil.h"
 
-#define RECORD_FILE "container.json"
 #define NAME_MAX_LEN 128
-
-static void json_putp(json_object **o)
-{
-        if (*o)
-                json_object_put(*o);
-}
-#define _cleanup_json_ _cleanup_(json_putp)
 
 static void store_closep(struct store **st)
 {
@@ -46,74 +41,6 @@ int engine_dir(const struct engine *e, const char *id, char **ret)
 {
         if (id ? asprintf(ret, "%s/containers/%s", e->root, id) < 0 : asprintf(ret, "%s/containers", e->root) < 0)
                 return -ENOMEM;
-        return 0;
-}
-
-static const char *jstr(json_object *o, const char *key)
-{
-        json_object *v = NULL;
-        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-                       ? json_object_get_string(v)
-                       : NULL;
-}
-
-/* ---- records ---- */
-
-static int record_write(const char *dir, json_object *rec, struct err *err)
-{
-        const char *text = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PRETTY);
-        _cleanup_free_ char *path = NULL;
-        if (asprintf(&path, "%s/" RECORD_FILE, dir) < 0)
-                return err_errno(err, -ENOMEM, "record %s", dir);
-        int r = write_file_atomic_at(AT_FDCWD, path, text, strlen(text), 0600);
-        if (r < 0)
-                return err_errno(err, r, "write %s", path);
-        return 0;
-}
-
-static int record_read(const char *dir, json_object **ret)
-{
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        if (asprintf(&path, "%s/" RECORD_FILE, dir) < 0)
-                return -ENOMEM;
-        int r = read_file_at(AT_FDCWD, path, &text, NULL);
-        if (r < 0)
-                return r;
-        json_object *o = json_tokener_parse(text);
-        if (!o || !json_object_is_type(o, json_type_object)) {
-                json_putp(&o);
-                return -EBADMSG;
-        }
-        *ret = o;
-        return 0;
-}
-
-/* Calls fn for each container record (unreadable ones are skipped). */
-static int records_foreach(const struct engine *e, int (*fn)(const char *id, json_object *rec, void *u),
-                           void *u, struct err *err)
-{
-        _cleanup_free_ char *cdir = NULL;
-        if (engine_dir(e, NULL, &cdir) < 0)
-                return err_errno(err, -ENOMEM, "containers");
-        _cleanup_closedir_ DIR *d = opendir(cdir);
-        if (!d && errno == ENOENT)
-                return 0;
-        if (!d)
-                return err_errno(err, neg_errno(), "open %s", cdir);
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (de->d_name[0] == '.')
-                        continue;
-                _cleanup_free_ char *dir = NULL;
-                _cleanup_json_ json_object *rec = NULL;
-                if (engine_dir(e, de->d_name, &dir) < 0)
-                        return err_errno(err, -ENOMEM, "containers");
-                if (record_read(dir, &rec) < 0)
-                        continue;
-                int r = fn(de->d_name, rec, u);
-                if (r != 0)
-                        return r;
-        }
         return 0;
 }
 
@@ -173,7 +100,7 @@ struct user_find {
 static int find_user(const char *id, json_object *rec, void *u)
 {
         struct user_find *f = u;
-        const char *d = jstr(rec, "image_digest");
+        const char *d = record_str(rec, "image_digest");
         if (!d || strcmp(d, f->digest))
                 return 0;
         f->id = strdup(id);
@@ -210,69 +137,40 @@ static int new_id(char ret[65])
         return 0;
 }
 
-struct lookup {
-        const char *ref;
+struct name_find {
+        const char *name;
         char *id;
-        int matches;
 };
 
-static int match_ref(const char *id, json_object *rec, void *u)
+static int match_name(const char *id, json_object *rec, void *u)
 {
-        struct lookup *l = u;
-        const char *name = jstr(rec, "name");
-        bool exact = !strcmp(id, l->ref) || (name && !strcmp(name, l->ref));
-        if (!exact && strncmp(id, l->ref, strlen(l->ref)))
+        struct name_find *f = u;
+        const char *name = record_str(rec, "name");
+        if (strcmp(id, f->name) && (!name || strcmp(name, f->name)))
                 return 0;
-        free(l->id);
-        if (!(l->id = strdup(id)))
-                return -ENOMEM;
-        l->matches = exact ? 1 : l->matches + 1;
-        return exact ? 1 : 0;
+        f->id = strdup(id);
+        return f->id ? 1 : -ENOMEM;
 }
 
-/* A container by id, unique id prefix or name. */
-static int container_lookup(const struct engine *e, const char *ref, char **ret_id, struct err *err)
-{
-        struct lookup l = { .ref = ref };
-        int r = *ref ? records_foreach(e, match_ref, &l, err) : 0;
-        if (r < 0) {
-                free(l.id);
-                return r == -ENOMEM ? err_errno(err, r, "containers") : r;
-        }
-        if (l.matches != 1) {
-                free(l.id);
-                return err_set(err, l.matches ? -EEXIST : -ENOENT, "%s: no such container%s", ref,
-                               l.matches ? " (ambiguous prefix)" : "");
-        }
-        *ret_id = l.id;
-        return 0;
-}
-
+/* Taken: another container's name or id (an id prefix may still be a name). */
 static int name_taken(const struct engine *e, const char *name, struct err *err)
 {
-        _cleanup_free_ char *id = NULL;
-        struct err ignored = { 0 };
-        if (container_lookup(e, name, &id, &ignored) >= 0)
+        struct name_find f = { .name = name };
+        int r = records_foreach(e, match_name, &f, err);
+        _cleanup_free_ char *id = f.id;
+        if (r < 0)
+                return r == -ENOMEM ? err_errno(err, r, "containers") : r;
+        if (id)
                 return err_set(err, -EEXIST, "the name \"%s\" is already used by container %.12s", name, id);
         return 0;
 }
 
 /* ---- run ---- */
 
-static char *now_rfc3339(void)
-{
-        char buf[64];
-        struct timespec ts;
-        struct tm tm;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&ts.tv_sec, &tm));
-        return strdup(buf);
-}
-
 static json_object *record_new(const char *id, const char *name, const char *image, const struct image *img)
 {
         json_object *rec = json_object_new_object();
-        _cleanup_free_ char *created = now_rfc3339();
+        _cleanup_free_ char *created = record_now();
         json_object_object_add(rec, "id", json_object_new_string(id));
         json_object_object_add(rec, "name", json_object_new_string(name));
         json_object_object_add(rec, "image", json_object_new_string(image));
@@ -284,6 +182,21 @@ static json_object *record_new(const char *id, const char *name, const char *ima
                 json_object_array_add(ids, json_object_new_string(img->diff_ids[i]));
         json_object_object_add(rec, "diff_ids", ids);
         return rec;
+}
+
+/* The unpacked layer dirs of an image (base first), NULL-terminated. */
+static int layer_dirs(struct store *st, const struct image *img, const char *what, char ***ret, struct err *err)
+{
+        if (!img->diff_ids || !img->layers)
+                return err_set(err, -EINVAL, "image %s: no layers", what);
+        _cleanup_strv_ char **paths = calloc(img->n_layers + 1, sizeof(char *));
+        if (!paths)
+                return err_errno(err, -ENOMEM, "image %s", what);
+        for (size_t i = 0; i < img->n_layers; i++)
+                if (store_layer_path(st, img->layers[i], img->diff_ids[i], &paths[i], err) < 0)
+                        return err_wrap(err, "image %s", what);
+        *ret = TAKE_PTR(paths);
+        return 0;
 }
 
 /* Under the store's lock: the image's layers, the snapshot, the bundle and the record. */
@@ -302,14 +215,9 @@ static int prepare(const struct engine *e, const char *image, const struct run_o
         _cleanup_(image_freep) struct image *img = NULL;
         if ((r = store_image_load(st, digest, &img, err)) < 0)
                 return err_wrap(err, "image %s", image);
-        if (!img->diff_ids || !img->layers)
-                return err_set(err, -EINVAL, "image %s: no layers", image);
-        _cleanup_strv_ char **paths = calloc(img->n_layers + 1, sizeof(char *));
-        if (!paths)
-                return err_errno(err, -ENOMEM, "image %s", image);
-        for (size_t i = 0; i < img->n_layers; i++)
-                if ((r = store_layer_path(st, img->layers[i], img->diff_ids[i], &paths[i], err)) < 0)
-                        return err_wrap(err, "image %s", image);
+        _cleanup_strv_ char **paths = NULL;
+        if ((r = layer_dirs(st, img, image, &paths, err)) < 0)
+                return r;
         if ((r = snapshot_create(dir, paths, img->n_layers, err)) < 0)
                 return r;
         _cleanup_json_ json_object *rec = record_new(id, o->name ? o->name : id, image, img);
@@ -324,48 +232,104 @@ static int prepare(const struct engine *e, const char *image, const struct run_o
         return bundle_write_config(img, &bo, dir, err);
 }
 
-static void record_exit(const char *dir, int code)
+int engine_remount(const struct engine *e, const char *dir, const char *digest, struct err *err)
 {
-        _cleanup_json_ json_object *rec = NULL;
-        if (record_read(dir, &rec) < 0)
-                return;
-        json_object_object_add(rec, "status", json_object_new_string("exited"));
-        json_object_object_add(rec, "exit_code", json_object_new_int(code));
-        record_write(dir, rec, &(struct err){ 0 });
+        _cleanup_store_ struct store *st = NULL;
+        int r = store_open(e->root, &st, err);
+        if (r < 0)
+                return r;
+        _cleanup_(image_freep) struct image *img = NULL;
+        if ((r = store_image_load(st, digest, &img, err)) < 0)
+                return err_wrap(err, "image %s", digest);
+        _cleanup_strv_ char **paths = NULL;
+        if ((r = layer_dirs(st, img, digest, &paths, err)) < 0)
+                return r;
+        return snapshot_mount(dir, paths, img->n_layers, err);
 }
 
-int engine_run(const struct engine *e, const char *image, const struct run_opts *o, bool rm,
-               int *ret_exit_code, struct err *err)
+/* A detached container's record learns its policy and whether it goes when it ends. */
+static int record_mode(const char *dir, const struct run_mode *m, const struct restart_policy *p, struct err *err)
 {
-        if (o->name && !name_valid(o->name))
-                return err_set(err, -EINVAL, "invalid container name \"%s\": use [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
-        if (o->tty)
-                return err_set(err, -EOPNOTSUPP, "a terminal (-t) is not supported yet");
-        char id[65];
-        _cleanup_free_ char *dir = NULL, *cdir = NULL;
-        if (new_id(id) < 0 || engine_dir(e, id, &dir) < 0 || engine_dir(e, NULL, &cdir) < 0)
-                return err_errno(err, -ENOMEM, "run %s", image);
-        int r = mkdir_p_at(AT_FDCWD, cdir, 0700);
+        _cleanup_json_ json_object *rec = NULL;
+        int r = record_read(dir, &rec);
         if (r < 0)
-                return err_errno(err, r, "create %s", cdir);
-        if ((r = prepare(e, image, o, id, dir, err)) < 0) {
-                snapshot_remove(dir, &(struct err){ 0 });
-                return r;
-        }
+                return err_errno(err, r, "read the record of %s", dir);
+        record_set_str(rec, "restart_policy", p->name);
+        record_set_int(rec, "restart_max", p->max);
+        record_set_int(rec, "restart_count", 0);
+        record_set_int(rec, "auto_remove", m->rm);
+        return record_write(dir, rec, err);
+}
+
+/* The foreground: the container runs as our child; the exit code is ours. */
+static int run_attached(const struct engine *e, const char *id, const char *dir, bool rm, int *ret_exit_code,
+                        struct err *err)
+{
         struct container_opts co = { .root = e->runtime_root, .id = id, .bundle = dir };
         int code = 1;
-        r = container_run(&co, false, &code, err);
+        int r = container_run(&co, false, &code, err);
         struct err rerr = { 0 };
         if (rm && snapshot_remove(dir, &rerr) < 0 && r >= 0)
                 r = err_set(err, rerr.code, "%s", rerr.msg);
         if (!rm) {
                 snapshot_unmount(dir, &rerr);
-                record_exit(dir, r < 0 ? 127 : code);
+                record_update(dir, "exited", 0, r < 0 ? 127 : code, &rerr);
         }
         if (r < 0)
                 return r;
         *ret_exit_code = code;
         return 0;
+}
+
+/* Detached: a monitor starts it; a container that could not start is kept as exited
+ * (127), like a foreground one, unless rm. */
+static int run_detached(const struct engine *e, const char *id, const char *dir, const struct run_mode *m,
+                        const struct restart_policy *p, struct err *err)
+{
+        int r = record_mode(dir, m, p, err);
+        if (r >= 0)
+                r = monitor_spawn(e, id, dir, err);
+        if (r >= 0)
+                return 0;
+        struct err rerr = { 0 };
+        if (m->rm) {
+                snapshot_remove(dir, &rerr);
+        } else {
+                snapshot_unmount(dir, &rerr);
+                record_update(dir, "exited", 0, 127, &rerr);
+        }
+        return r;
+}
+
+int engine_run(const struct engine *e, const char *image, const struct run_opts *o, const struct run_mode *m,
+               int *ret_exit_code, char **ret_id, struct err *err)
+{
+        if (o->name && !name_valid(o->name))
+                return err_set(err, -EINVAL, "invalid container name \"%s\": use [a-zA-Z0-9][a-zA-Z0-9_.-]*", o->name);
+        if (o->tty)
+                return err_set(err, -EOPNOTSUPP, "a terminal (-t) is not supported yet");
+        struct restart_policy policy;
+        int r = restart_policy_parse(m->restart ? m->restart : "no", &policy, err);
+        if (r < 0)
+                return r;
+        if (!m->detach && strcmp(policy.name, "no"))
+                return err_set(err, -EINVAL, "--restart %s needs -d: only a detached container has a monitor to restart it",
+                               m->restart);
+        char id[65];
+        _cleanup_free_ char *dir = NULL, *cdir = NULL;
+        if (new_id(id) < 0 || engine_dir(e, id, &dir) < 0 || engine_dir(e, NULL, &cdir) < 0)
+                return err_errno(err, -ENOMEM, "run %s", image);
+        if ((r = mkdir_p_at(AT_FDCWD, cdir, 0700)) < 0)
+                return err_errno(err, r, "create %s", cdir);
+        if ((r = prepare(e, image, o, id, dir, err)) < 0) {
+                snapshot_remove(dir, &(struct err){ 0 });
+                return r;
+        }
+        if (ret_id && !(*ret_id = strdup(id)))
+                return err_errno(err, -ENOMEM, "run %s", image);
+        *ret_exit_code = 0;
+        return m->detach ? run_detached(e, id, dir, m, &policy, err)
+                         : run_attached(e, id, dir, m->rm, ret_exit_code, err);
 }
 
 /* ---- ps, rm ---- */
@@ -390,12 +354,18 @@ static int collect_container(const char *id, json_object *rec, void *u)
         _cleanup_free_ char *state = NULL;
         struct err ignored = { 0 };
         bool running = container_state(l->e->runtime_root, id, &state, &ignored) >= 0;
-        const char *status = running ? "running" : jstr(rec, "status");
+        const char *status = running ? "running" : record_str(rec, "status");
+        _cleanup_free_ char *dir = NULL;
+        if (engine_dir(l->e, id, &dir) < 0)
+                return -ENOMEM;
+        /* a monitor that died (killed) left "running" or "restarting" behind */
+        if (!running && status && strcmp(status, "exited") && strcmp(status, "created") && !monitor_alive(dir))
+                status = "exited";
         c->id = strdup(id);
-        c->name = strdup(jstr(rec, "name") ? jstr(rec, "name") : "");
-        c->image = strdup(jstr(rec, "image") ? jstr(rec, "image") : "");
-        c->image_digest = strdup(jstr(rec, "image_digest") ? jstr(rec, "image_digest") : "");
-        c->created = strdup(jstr(rec, "created") ? jstr(rec, "created") : "");
+        c->name = strdup(record_str(rec, "name") ? record_str(rec, "name") : "");
+        c->image = strdup(record_str(rec, "image") ? record_str(rec, "image") : "");
+        c->image_digest = strdup(record_str(rec, "image_digest") ? record_str(rec, "image_digest") : "");
+        c->created = strdup(record_str(rec, "created") ? record_str(rec, "created") : "");
         c->status = strdup(status ? status : "unknown");
         if (!c->id || !c->name || !c->image || !c->image_digest || !c->created || !c->status)
                 return -ENOMEM;
@@ -435,15 +405,23 @@ int engine_rm(const struct engine *e, const char *ref, bool force, char **ret_id
         if (r < 0)
                 return r;
         _cleanup_free_ char *id = NULL, *dir = NULL, *state = NULL;
-        if ((r = container_lookup(e, ref, &id, err)) < 0)
+        if ((r = record_lookup(e, ref, &id, err)) < 0)
                 return r;
         if (engine_dir(e, id, &dir) < 0)
                 return err_errno(err, -ENOMEM, "rm %s", ref);
         struct err serr = { 0 };
-        if (container_state(e->runtime_root, id, &state, &serr) >= 0) {
+        bool monitored = monitor_alive(dir);
+        if (monitored || container_state(e->runtime_root, id, &state, &serr) >= 0) {
                 if (!force)
                         return err_set(err, -EBUSY, "container %.12s is running: stop it first or use -f", id);
-                if ((r = container_delete(e->runtime_root, id, true, err)) < 0)
+                if (!monitored) {
+                        r = container_delete(e->runtime_root, id, true, err);
+                } else if ((r = monitor_request_stop(dir, err)) >= 0) {
+                        /* no restart; the monitor deletes the runtime's state */
+                        container_kill(e->runtime_root, id, SIGKILL, true, &serr);
+                        r = monitor_wait(dir, err);
+                }
+                if (r < 0)
                         return err_wrap(err, "rm %.12s", id);
         }
         if ((r = snapshot_remove(dir, err)) < 0)

@@ -20,11 +20,19 @@ struct engine {
         const char *runtime_root;  /* staple-oci state, default ENGINE_DEFAULT_RUNTIME_ROOT */
 };
 
+struct run_mode {
+        bool rm;             /* remove the container once it has ended for good */
+        bool detach;         /* start it under a monitor (monitor.h) and return */
+        const char *restart; /* restart policy, detached only; NULL: "no" */
+};
+
 /* staple run: image -> snapshot -> bundle -> container_run -> exit code. With rm the
  * container's directory is removed afterwards (and on any error); without, it stays
- * (rootfs unmounted) for engine_rm. o->name may be NULL; o->cmd etc. as in bundle.h. */
-int engine_run(const struct engine *e, const char *image, const struct run_opts *o, bool rm,
-               int *ret_exit_code, struct err *err);
+ * (rootfs unmounted) for engine_rm. o->name may be NULL; o->cmd etc. as in bundle.h.
+ * Detached, it returns once the container runs (*ret_exit_code 0). *ret_id (may be NULL):
+ * the new container's id, set once it exists. */
+int engine_run(const struct engine *e, const char *image, const struct run_opts *o, const struct run_mode *m,
+               int *ret_exit_code, char **ret_id, struct err *err);
 
 struct engine_container {
         char *id, *name, *image, *image_digest, *created, *status;
@@ -68,3 +76,5 @@ int engine_push(const struct engine *e, const char *src, const char *dest, const
 int engine_dir(const struct engine *e, const char *id, char **ret);
 int engine_layers_in_use(const struct engine *e, char ***ret, struct err *err);
 int engine_image_user(const struct engine *e, const char *digest, char **ret_id, struct err *err);
+/* Mounts dir's snapshot again over the layers of the image with that manifest digest. */
+int engine_remount(const struct engine *e, const char *dir, const char *digest, struct err *err);

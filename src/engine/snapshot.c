@@ -262,6 +262,35 @@ int snapshot_create(const char *dir, char *const *layer_dirs, size_t n, struct e
         return r;
 }
 
+/* An unmounted overlay rootfs is an empty directory; a copied one is not. */
+static int rootfs_empty(const char *rootfs, bool *ret)
+{
+        _cleanup_closedir_ DIR *d = opendir(rootfs);
+        if (!d)
+                return neg_errno();
+        struct dirent *de;
+        *ret = true;
+        while ((errno = 0, de = readdir(d)))
+                if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+                        *ret = false;
+        return errno ? neg_errno() : 0;
+}
+
+int snapshot_mount(const char *dir, char *const *layer_dirs, size_t n, struct err *err)
+{
+        _cleanup_free_ char *rootfs = NULL, *empty = NULL;
+        if (asprintf(&rootfs, "%s/rootfs", dir) < 0 || asprintf(&empty, "%s/empty", dir) < 0)
+                return err_errno(err, -ENOMEM, "snapshot %s", dir);
+        bool is_empty;
+        int r = rootfs_empty(rootfs, &is_empty);
+        if (r < 0)
+                return err_errno(err, r, "snapshot: read %s", rootfs);
+        if (!is_empty) /* mounted already, or a copy */
+                return 0;
+        char *empty_v[1] = { empty };
+        return n ? overlay_mount(dir, layer_dirs, n, err) : overlay_mount(dir, empty_v, 1, err);
+}
+
 int snapshot_unmount(const char *dir, struct err *err)
 {
         _cleanup_free_ char *rootfs = NULL;

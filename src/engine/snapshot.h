@@ -11,6 +11,10 @@
  * hold the container's changes. */
 int snapshot_create(const char *dir, char *const *layer_dirs, size_t n, struct err *err);
 
+/* Mounts dir/rootfs again (after snapshot_unmount) over the same layers; a rootfs that is
+ * mounted or a copy is left as it is. */
+int snapshot_mount(const char *dir, char *const *layer_dirs, size_t n, struct err *err);
+
 /* Unmounts dir/rootfs and removes dir. Missing is fine. */
 int snapshot_remove(const char *dir, struct err *err);
 

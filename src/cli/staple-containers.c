@@ -1,0 +1,354 @@
+/* staple-containers.c: the container commands of staple: run, ps, logs, exec, stop, start,
+ * restart, kill, wait, inspect, rm. They parse and print; src/engine does the work. */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/staple.h"
+#include "engine/control.h"
+#include "engine/run.h"
+#include "util/cleanup.h"
+#include "util/signals.h"
+
+struct strv {
+        char **v;
+        size_t n;
+};
+
+static int strv_add(struct strv *s, char *item)
+{
+        char **v = realloc(s->v, (s->n + 2) * sizeof(char *));
+        if (!v)
+                return -ENOMEM;
+        s->v = v;
+        v[s->n++] = item;
+        v[s->n] = NULL;
+        return 0;
+}
+
+enum { OPT_RM = 256, OPT_NAME, OPT_ENTRYPOINT, OPT_HOSTNAME, OPT_READ_ONLY, OPT_CGROUP_PARENT, OPT_RESTART, OPT_TAIL };
+
+static int run_usage(void)
+{
+        return fail("usage: staple run [-d] [--restart POLICY] [--rm] [--name N] [-e K=V]... [-w DIR] [-u USER] "
+                    "[--entrypoint CMD] [--hostname H] [--read-only] [--cgroup-parent P] IMAGE [CMD ARG...]");
+}
+
+int cmd_run(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "rm", no_argument, NULL, OPT_RM },
+                { "name", required_argument, NULL, OPT_NAME },
+                { "env", required_argument, NULL, 'e' },
+                { "workdir", required_argument, NULL, 'w' },
+                { "user", required_argument, NULL, 'u' },
+                { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
+                { "hostname", required_argument, NULL, OPT_HOSTNAME },
+                { "read-only", no_argument, NULL, OPT_READ_ONLY },
+                { "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
+                { "tty", no_argument, NULL, 't' },
+                { "interactive", no_argument, NULL, 'i' },
+                { "detach", no_argument, NULL, 'd' },
+                { "restart", required_argument, NULL, OPT_RESTART },
+                { 0 },
+        };
+        struct run_opts o = { 0 };
+        struct run_mode m = { 0 };
+        struct strv env = { 0 };
+        int c;
+        while ((c = getopt_sub(argc, argv, "+e:w:u:tid", opts)) != -1) {
+                switch (c) {
+                case OPT_RM: m.rm = true; break;
+                case 'd': m.detach = true; break;
+                case OPT_RESTART: m.restart = optarg; break;
+                case OPT_NAME: o.name = optarg; break;
+                case 'e':
+                        if (strv_add(&env, optarg) < 0)
+                                return fail("out of memory");
+                        break;
+                case 'w': o.workdir = optarg; break;
+                case 'u': o.user = optarg; break;
+                case OPT_ENTRYPOINT: o.entrypoint = optarg; break;
+                case OPT_HOSTNAME: o.hostname = optarg; break;
+                case OPT_READ_ONLY: o.read_only = true; break;
+                case OPT_CGROUP_PARENT: o.cgroup_parent = optarg; break;
+                case 't': o.tty = true; break;
+                case 'i': break; /* stdin is always passed through */
+                default: free(env.v); return run_usage();
+                }
+        }
+        if (optind >= argc) {
+                free(env.v);
+                return run_usage();
+        }
+        const char *image = argv[optind];
+        o.cmd = optind + 1 < argc ? argv + optind + 1 : NULL;
+        o.env = env.v;
+        struct err err = { 0 };
+        int code = 0;
+        _cleanup_free_ char *id = NULL;
+        int r = engine_run(&eng, image, &o, &m, &code, &id, &err);
+        free(env.v);
+        if (check(r, &err))
+                return EXIT_STAPLE;
+        if (m.detach)
+                printf("%s\n", id);
+        return code;
+}
+
+int cmd_rm(int argc, char **argv)
+{
+        static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
+        bool force = false;
+        int c, rc = 0;
+        while ((c = getopt_sub(argc, argv, "+f", opts)) != -1) {
+                if (c != 'f')
+                        return fail("usage: staple rm [-f] CONTAINER...");
+                force = true;
+        }
+        if (optind >= argc)
+                return fail("usage: staple rm [-f] CONTAINER...");
+        for (int i = optind; i < argc; i++) {
+                struct err err = { 0 };
+                _cleanup_free_ char *id = NULL;
+                if (check(engine_rm(&eng, argv[i], force, &id, &err), &err))
+                        rc = EXIT_STAPLE;
+                else
+                        printf("%s\n", argv[i]);
+        }
+        return rc;
+}
+
+int cmd_ps(int argc, char **argv)
+{
+        static const struct option opts[] = { { "all", no_argument, NULL, 'a' }, { "quiet", no_argument, NULL, 'q' },
+                                              { 0 } };
+        bool all = false, quiet = false;
+        int c;
+        while ((c = getopt_sub(argc, argv, "+aq", opts)) != -1) {
+                if (c == 'a')
+                        all = true;
+                else if (c == 'q')
+                        quiet = true;
+                else
+                        return fail("usage: staple ps [-a] [-q]");
+        }
+        struct err err = { 0 };
+        struct engine_container *v = NULL;
+        size_t n = 0;
+        if (check(engine_containers(&eng, &v, &n, &err), &err))
+                return EXIT_STAPLE;
+        if (!quiet)
+                printf("%-14s %-24s %-20s %-14s %s\n", "CONTAINER ID", "IMAGE", "CREATED", "STATUS", "NAMES");
+        for (size_t i = 0; i < n; i++) {
+                if (!all && strcmp(v[i].status, "running"))
+                        continue;
+                if (quiet) {
+                        printf("%.12s\n", v[i].id);
+                        continue;
+                }
+                char status[32];
+                if (!strcmp(v[i].status, "exited"))
+                        snprintf(status, sizeof(status), "Exited (%d)", v[i].exit_code);
+                else
+                        snprintf(status, sizeof(status), "%s", v[i].status);
+                printf("%-14.12s %-24s %.19sZ %-14s %s\n", v[i].id, v[i].image, v[i].created, status, v[i].name);
+        }
+        engine_containers_free(v, n);
+        return 0;
+}
+
+
+/* Calls fn for each CONTAINER argument from optind; prints the ref of each one that
+ * succeeded (unless quiet), the error of each that did not; EXIT_STAPLE if any failed. */
+static int each_ref(int argc, char **argv, bool quiet, int (*fn)(const char *ref, void *u, struct err *err),
+                    void *u)
+{
+        int rc = 0;
+        for (int i = optind; i < argc; i++) {
+                struct err err = { 0 };
+                if (check(fn(argv[i], u, &err), &err))
+                        rc = EXIT_STAPLE;
+                else if (!quiet)
+                        printf("%s\n", argv[i]);
+                fflush(stdout);
+        }
+        return rc;
+}
+
+/* -t/--time N for stop and restart; -1 on a bad number. */
+static int parse_timeout(int argc, char **argv, unsigned int *ret)
+{
+        static const struct option opts[] = { { "time", required_argument, NULL, 't' }, { 0 } };
+        int c;
+        while ((c = getopt_sub(argc, argv, "+t:", opts)) != -1) {
+                char *end = NULL;
+                long n = c == 't' ? strtol(optarg, &end, 10) : -1;
+                if (c != 't' || !*optarg || *end || n < 0 || n > 86400)
+                        return -1;
+                *ret = (unsigned int)n;
+        }
+        return optind < argc ? 0 : -1;
+}
+
+static int do_stop(const char *ref, void *u, struct err *err)
+{
+        return engine_stop(&eng, ref, *(unsigned int *)u, err);
+}
+
+static int do_start(const char *ref, void *u, struct err *err)
+{
+        (void)u;
+        return engine_start(&eng, ref, err);
+}
+
+static int do_restart(const char *ref, void *u, struct err *err)
+{
+        int r = do_stop(ref, u, err);
+        return r < 0 ? r : engine_start(&eng, ref, err);
+}
+
+int cmd_stop(int argc, char **argv)
+{
+        unsigned int t = ENGINE_STOP_TIMEOUT;
+        if (parse_timeout(argc, argv, &t) < 0)
+                return fail("usage: staple stop [-t SECONDS] CONTAINER...");
+        return each_ref(argc, argv, false, do_stop, &t);
+}
+
+int cmd_restart(int argc, char **argv)
+{
+        unsigned int t = ENGINE_STOP_TIMEOUT;
+        if (parse_timeout(argc, argv, &t) < 0)
+                return fail("usage: staple restart [-t SECONDS] CONTAINER...");
+        return each_ref(argc, argv, false, do_restart, &t);
+}
+
+int cmd_start(int argc, char **argv)
+{
+        if (getopt_sub(argc, argv, "+", (const struct option[]){ { 0 } }) != -1 || optind >= argc)
+                return fail("usage: staple start CONTAINER...");
+        return each_ref(argc, argv, false, do_start, NULL);
+}
+
+static int do_kill(const char *ref, void *u, struct err *err)
+{
+        return engine_kill(&eng, ref, *(int *)u, err);
+}
+
+int cmd_kill(int argc, char **argv)
+{
+        static const struct option opts[] = { { "signal", required_argument, NULL, 's' }, { 0 } };
+        int sig = SIGKILL, c;
+        while ((c = getopt_sub(argc, argv, "+s:", opts)) != -1) {
+                if (c != 's')
+                        return fail("usage: staple kill [-s SIGNAL] CONTAINER...");
+                if ((sig = signal_parse(optarg)) < 0)
+                        return fail("unknown signal \"%s\"", optarg);
+        }
+        if (optind >= argc)
+                return fail("usage: staple kill [-s SIGNAL] CONTAINER...");
+        return each_ref(argc, argv, false, do_kill, &sig);
+}
+
+static int do_wait(const char *ref, void *u, struct err *err)
+{
+        (void)u;
+        int code = 0;
+        int r = engine_wait(&eng, ref, &code, err);
+        if (r >= 0)
+                printf("%d\n", code);
+        return r;
+}
+
+int cmd_wait(int argc, char **argv)
+{
+        if (getopt_sub(argc, argv, "+", (const struct option[]){ { 0 } }) != -1 || optind >= argc)
+                return fail("usage: staple wait CONTAINER...");
+        return each_ref(argc, argv, true, do_wait, NULL);
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+        if (getopt_sub(argc, argv, "+", (const struct option[]){ { 0 } }) != -1 || optind + 1 != argc)
+                return fail("usage: staple inspect CONTAINER");
+        struct err err = { 0 };
+        json_object *o = NULL;
+        if (check(engine_inspect(&eng, argv[optind], &o, &err), &err))
+                return EXIT_STAPLE;
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+        return 0;
+}
+
+int cmd_logs(int argc, char **argv)
+{
+        static const struct option opts[] = { { "follow", no_argument, NULL, 'f' },
+                                              { "timestamps", no_argument, NULL, 't' },
+                                              { "tail", required_argument, NULL, OPT_TAIL },
+                                              { 0 } };
+        struct logs_opts o = { .tail = -1 };
+        int c;
+        while ((c = getopt_sub(argc, argv, "+ft", opts)) != -1) {
+                char *end = NULL;
+                switch (c) {
+                case 'f': o.follow = true; break;
+                case 't': o.timestamps = true; break;
+                case OPT_TAIL:
+                        o.tail = strcmp(optarg, "all") ? strtol(optarg, &end, 10) : -1;
+                        if (end && (!*optarg || *end || o.tail < 0))
+                                return fail("invalid --tail \"%s\": a number of lines or all", optarg);
+                        break;
+                default: return fail("usage: staple logs [-f] [-t] [--tail N] CONTAINER");
+                }
+        }
+        if (optind + 1 != argc)
+                return fail("usage: staple logs [-f] [-t] [--tail N] CONTAINER");
+        struct err err = { 0 };
+        fflush(stdout);
+        return check(engine_logs(&eng, argv[optind], &o, STDOUT_FILENO, STDERR_FILENO, &err), &err);
+}
+
+int cmd_exec(int argc, char **argv)
+{
+        static const struct option opts[] = { { "interactive", no_argument, NULL, 'i' },
+                                              { "tty", no_argument, NULL, 't' },
+                                              { "env", required_argument, NULL, 'e' },
+                                              { "workdir", required_argument, NULL, 'w' },
+                                              { "user", required_argument, NULL, 'u' },
+                                              { 0 } };
+        struct engine_exec x = { 0 };
+        struct strv env = { 0 };
+        int c;
+        while ((c = getopt_sub(argc, argv, "+ite:w:u:", opts)) != -1) {
+                switch (c) {
+                case 'i': x.interactive = true; break;
+                case 't': free(env.v); return fail("exec: a terminal (-t) is not supported yet");
+                case 'e':
+                        if (strv_add(&env, optarg) < 0)
+                                return fail("out of memory");
+                        break;
+                case 'w': x.workdir = optarg; break;
+                case 'u': x.user = optarg; break;
+                default:
+                        free(env.v);
+                        return fail("usage: staple exec [-i] [-e K=V]... [-w DIR] [-u USER] CONTAINER CMD [ARG...]");
+                }
+        }
+        if (argc - optind < 2) {
+                free(env.v);
+                return fail("usage: staple exec [-i] [-e K=V]... [-w DIR] [-u USER] CONTAINER CMD [ARG...]");
+        }
+        x.cmd = argv + optind + 1;
+        x.env = env.v;
+        struct err err = { 0 };
+        int code = 0;
+        int r = engine_exec(&eng, argv[optind], &x, &code, &err);
+        free(env.v);
+        return check(r, &err) ? EXIT_STAPLE : code;
+}
