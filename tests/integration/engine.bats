@@ -7,86 +7,10 @@
 # Environment: STAPLE (default $REPO/build/staple), STAPLE_TEST_ROOTFS (the busybox
 # rootfs of tests/rootfs.sh, built on demand).
 
-load helpers
-
-STAPLE=${STAPLE:-$REPO/build/staple}
-IMG=staple-test/busybox:1
+load engine-lib
 
 setup_file() {
-	local rootfs=${STAPLE_TEST_ROOTFS:-$REPO/build/rootfs}
-	if [[ ! -x $rootfs/bin/staple-test-helper ]]; then
-		"$REPO/tests/rootfs.sh" "$rootfs" >&2
-	fi
-	tar -C "$rootfs" -cf "$BATS_FILE_TMPDIR/rootfs.tar" .
-}
-
-setup() {
-	if [[ ! -x $STAPLE ]]; then
-		echo "no engine at $STAPLE (build it, or set STAPLE)" >&2
-		return 1
-	fi
-	TEST_TMP=$(mktemp -d /tmp/staple-test.XXXXXX)
-	ROOT=$TEST_TMP/runtime
-	STORE=$TEST_TMP/store
-	ID=staple-test-engine-$$-${BATS_TEST_NUMBER}
-	CGP=/staple-test/$ID
-	ROOTFS_TAR=$BATS_FILE_TMPDIR/rootfs.tar
-}
-
-# st ARGS: staple with this test's store and runtime root, time-limited.
-st() {
-	timeout --foreground -k 5 "$STAPLE_TEST_TIMEOUT" "$STAPLE" --root "$STORE" --runtime-root "$ROOT" "$@"
-}
-
-# strun ARGS: staple run in this test's cgroup parent.
-strun() {
-	st run --cgroup-parent "$CGP" "$@"
-}
-
-import_image() {
-	st import "$ROOTFS_TAR" "$IMG" >/dev/null
-}
-
-# The cgroup dirs of this test's containers (children of the cgroup parent).
-engine_cgroups() {
-	find /sys/fs/cgroup/staple-test/"$ID" /sys/fs/cgroup/*/staple-test/"$ID" -mindepth 1 -type d 2>/dev/null
-	return 0
-}
-
-# Nothing of a run is left: no container dir, mount, runtime state or cgroup.
-assert_nothing_left() {
-	local left
-	left=$(ls -A "$STORE/containers" 2>/dev/null || true)
-	[[ -z $left ]] || { echo "container dirs left: $left" >&2; return 1; }
-	[[ -z $(leaked_mounts) ]] || { echo "mounts left: $(leaked_mounts)" >&2; return 1; }
-	# the runtime's seccomp filter cache is meant to stay; container state is not
-	left=$(ls -A "$ROOT" 2>/dev/null | grep -vx '@seccomp-cache' || true)
-	[[ -z $left ]] || { echo "runtime state left: $left" >&2; return 1; }
-	[[ -z $(engine_cgroups) ]] || { echo "cgroups left: $(engine_cgroups)" >&2; return 1; }
-}
-
-teardown() {
-	[[ -n ${TEST_TMP:-} && -d $TEST_TMP ]] || return 0
-	local c problems=""
-	for c in $(st ps -aq 2>/dev/null); do
-		st rm -f "$c" >/dev/null 2>&1 || problems+="rm -f $c failed; "
-	done
-	[[ -z $(leaked_mounts) ]] || problems+="leaked mounts: $(leaked_mounts | tr '\n' ' '); "
-	[[ -z $(leaked_pids) ]] || problems+="leaked processes: $(leaked_pids | tr '\n' ' '); "
-	[[ -z $(engine_cgroups) ]] || problems+="leaked cgroups: $(engine_cgroups | tr '\n' ' '); "
-	[[ -n $problems ]] && force_cleanup
-	local m
-	for m in $(leaked_mounts | sort -r); do umount -l "$m" 2>/dev/null; done
-	local d
-	for d in /sys/fs/cgroup/staple-test/"$ID" /sys/fs/cgroup/*/staple-test/"$ID"; do
-		[[ -d $d ]] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-	done
-	rmdir /sys/fs/cgroup/staple-test /sys/fs/cgroup/*/staple-test 2>/dev/null || true
-	rm -rf "$TEST_TMP"
-	if [[ -n $problems ]]; then
-		echo "teardown: $problems" >&2
-		return 1
-	fi
+	make_rootfs_tar
 }
 
 @test "engine: import a rootfs tarball; images lists it (table and json)" {

@@ -6,9 +6,7 @@
 # Environment: STAPLE (default $REPO/build/staple), STAPLE_TEST_ROOTFS (the busybox
 # rootfs of tests/rootfs.sh, built on demand).
 
-load helpers
-
-STAPLE=${STAPLE:-$REPO/build/staple}
+load engine-lib
 
 # make_archive DIR ROOTFS_TAR OUT: a one-layer docker-archive (what docker save writes).
 make_archive() {
@@ -112,11 +110,8 @@ start_front() {
 setup_file() {
 	command -v docker-registry >/dev/null || skip "docker-registry is not installed"
 	command -v skopeo >/dev/null || skip "skopeo is not installed"
-	local rootfs=${STAPLE_TEST_ROOTFS:-$REPO/build/rootfs} d=$BATS_FILE_TMPDIR
-	if [[ ! -x $rootfs/bin/staple-test-helper ]]; then
-		"$REPO/tests/rootfs.sh" "$rootfs" >&2
-	fi
-	tar -C "$rootfs" -cf "$d/rootfs.tar" .
+	local d=$BATS_FILE_TMPDIR
+	make_rootfs_tar
 	make_archive "$d/a" "$d/rootfs.tar" "$d/busybox.tar"
 	# A second image whose layer no other image shares: the tamper test corrupts it.
 	cp "$d/rootfs.tar" "$d/rootfs2.tar"
@@ -167,42 +162,6 @@ teardown_file() {
 		done
 		kill -9 "$pid" 2>/dev/null || true
 	done
-}
-
-setup() {
-	if [[ ! -x $STAPLE ]]; then
-		echo "no engine at $STAPLE (build it, or set STAPLE)" >&2
-		return 1
-	fi
-	TEST_TMP=$(mktemp -d /tmp/staple-test.XXXXXX)
-	ROOT=$TEST_TMP/runtime
-	STORE=$TEST_TMP/store
-	ID=staple-test-registry-$$-${BATS_TEST_NUMBER}
-	CGP=/staple-test/$ID
-}
-
-teardown() {
-	[[ -n ${TEST_TMP:-} && -d $TEST_TMP ]] || return 0
-	local c problems=""
-	for c in $(st ps -aq 2>/dev/null); do
-		st rm -f "$c" >/dev/null 2>&1 || problems+="rm -f $c failed; "
-	done
-	[[ -z $(leaked_mounts) ]] || problems+="leaked mounts: $(leaked_mounts | tr '\n' ' '); "
-	local m d
-	for m in $(leaked_mounts | sort -r); do umount -l "$m" 2>/dev/null; done
-	for d in /sys/fs/cgroup/staple-test/"$ID" /sys/fs/cgroup/*/staple-test/"$ID"; do
-		[[ -d $d ]] && { problems+="leaked cgroup $d; "; find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; }
-	done
-	rmdir /sys/fs/cgroup/staple-test /sys/fs/cgroup/*/staple-test 2>/dev/null || true
-	rm -rf "$TEST_TMP"
-	if [[ -n $problems ]]; then
-		echo "teardown: $problems" >&2
-		return 1
-	fi
-}
-
-st() {
-	timeout --foreground -k 5 "$STAPLE_TEST_TIMEOUT" "$STAPLE" --root "$STORE" --runtime-root "$ROOT" "$@"
 }
 
 # Files in the store other than its lock and refs.
