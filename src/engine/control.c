@@ -133,15 +133,19 @@ int engine_stop(const struct engine *e, const char *ref, unsigned int timeout_s,
         return 0;
 }
 
+static int ctr_open_running(const struct engine *e, const char *ref, struct ctr *c, struct err *err)
+{
+        int r = ctr_open(e, ref, c, err);
+        if (r >= 0 && !is_running(e, c->id))
+                r = err_set(err, -ESRCH, "container %.12s is not running", c->id);
+        return r;
+}
+
 int engine_kill(const struct engine *e, const char *ref, int sig, struct err *err)
 {
         _cleanup_ctr_ struct ctr c = { 0 };
-        int r = ctr_open(e, ref, &c, err);
-        if (r < 0)
-                return r;
-        if (!is_running(e, c.id))
-                return err_set(err, -ESRCH, "container %.12s is not running", c.id);
-        return container_kill(e->runtime_root, c.id, sig, false, err);
+        int r = ctr_open_running(e, ref, &c, err);
+        return r < 0 ? r : container_kill(e->runtime_root, c.id, sig, false, err);
 }
 
 int engine_wait(const struct engine *e, const char *ref, int *ret_code, struct err *err)
@@ -190,11 +194,9 @@ int engine_exec(const struct engine *e, const char *ref, const struct engine_exe
                 struct err *err)
 {
         _cleanup_ctr_ struct ctr c = { 0 };
-        int r = ctr_open(e, ref, &c, err);
+        int r = ctr_open_running(e, ref, &c, err);
         if (r < 0)
                 return r;
-        if (!is_running(e, c.id))
-                return err_set(err, -ESRCH, "container %.12s is not running", c.id);
         struct exec_opts o = { .root = e->runtime_root, .id = c.id, .args = x->cmd, .tty = -1,
                                .cwd = x->workdir, .env = x->env, .n_env = strv_len(x->env) };
         if (x->user && *x->user) {
