@@ -1,9 +1,16 @@
 #include "oci/namespaces.h"
 
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -120,4 +127,19 @@ int ns_write_id_maps(pid_t pid, const struct spec *s, struct err *err)
         if (r < 0)
                 return r;
         return write_map(pid, "gid_map", s->linux.gid_mappings, s->linux.n_gid_mappings, err);
+}
+
+int ns_loopback_up(struct err *err)
+{
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return err_errno(err, neg_errno(), "bring up lo: socket");
+        struct ifreq ifr = { 0 };
+        snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                return err_errno(err, neg_errno(), "bring up lo: get its flags");
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                return err_errno(err, neg_errno(), "bring up lo");
+        return 0;
 }

@@ -26,4 +26,8 @@ bool ns_needs_intermediate(const struct spec *s);
 int ns_enter_paths_and_time(const struct spec *s, struct err *err);
 
 /* Writes uid_map and gid_map of pid (the parent does this for its child). */
+/* Brings up the loopback interface of the network namespace we are in (a new one starts
+ * with lo down; runc brings it up too). */
+int ns_loopback_up(struct err *err);
+
 int ns_write_id_maps(pid_t pid, const struct spec *s, struct err *err);

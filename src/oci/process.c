@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "oci/hooks.h"
+#include "oci/namespaces.h"
 #include "oci/rootfs.h"
 #include "oci/seccomp_notify.h"
 #include "oci/security.h"
@@ -164,6 +165,9 @@ static int setup_identity(const struct init_ctx *ctx, struct err *err)
                 return err_errno(err, neg_errno(), "create cgroup namespace");
         if (setsid() < 0)
                 return err_errno(err, neg_errno(), "setsid");
+        int r = ns_creates(s, SPEC_NS_NETWORK) ? ns_loopback_up(err) : 0;
+        if (r < 0)
+                return r;
         if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
                 return err_errno(err, neg_errno(), "set hostname %s", s->hostname);
         if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)

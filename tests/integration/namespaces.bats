@@ -48,6 +48,14 @@ run_container() {
 	assert_equal "$output" lo
 }
 
+@test "network: lo of a new network namespace is up, as runc leaves it" {
+	# IFF_UP | IFF_LOOPBACK = 0x9; a namespace's lo starts down (0x8)
+	set_args sh -c 'cat /sys/class/net/lo/flags'
+	run_container
+	assert_success
+	assert_equal "$output" 0x9
+}
+
 @test "ipc: a host message queue is not visible inside" {
 	command -v ipcmk >/dev/null || skip "no ipcmk on the host"
 	qid=$(ipcmk -Q | grep -o '[0-9]*$')
