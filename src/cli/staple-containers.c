@@ -1,6 +1,7 @@
 /* staple-containers.c: the container commands of staple: run, ps, logs, exec, stop, start,
- * restart, kill, wait, inspect, rm. They parse and print; src/engine does the work. */
+ * restart, kill, wait, inspect, rm, stats. They parse and print; src/engine does the work. */
 #include <getopt.h>
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -11,7 +12,9 @@
 
 #include "cli/staple.h"
 #include "engine/control.h"
+#include "engine/health.h"
 #include "engine/run.h"
+#include "engine/stats.h"
 #include "util/cleanup.h"
 #include "util/signals.h"
 
@@ -19,6 +22,13 @@ struct strv {
         char **v;
         size_t n;
 };
+
+/* The array only: its strings are argv's. */
+static void strv_shallow_free(struct strv *s)
+{
+        free(s->v);
+}
+#define _cleanup_strv_shallow_ _cleanup_(strv_shallow_free)
 
 static int strv_add(struct strv *s, char *item)
 {
@@ -31,12 +41,39 @@ static int strv_add(struct strv *s, char *item)
         return 0;
 }
 
-enum { OPT_RM = 256, OPT_NAME, OPT_ENTRYPOINT, OPT_HOSTNAME, OPT_READ_ONLY, OPT_CGROUP_PARENT, OPT_RESTART, OPT_TAIL };
+enum { OPT_RM = 256, OPT_NAME, OPT_ENTRYPOINT, OPT_HOSTNAME, OPT_READ_ONLY, OPT_CGROUP_PARENT, OPT_RESTART, OPT_TAIL,
+       OPT_HEALTH_CMD, OPT_HEALTH_INTERVAL, OPT_HEALTH_TIMEOUT, OPT_HEALTH_START, OPT_HEALTH_RETRIES,
+       OPT_NO_HEALTHCHECK, OPT_MEMORY_SWAP, OPT_CPUS, OPT_CPU_SHARES, OPT_PIDS_LIMIT, OPT_NO_STREAM, OPT_FORMAT,
+       OPT_NETWORK };
 
 static int run_usage(void)
 {
-        return fail("usage: staple run [-d] [--restart POLICY] [--rm] [--name N] [-e K=V]... [-w DIR] [-u USER] "
-                    "[--entrypoint CMD] [--hostname H] [--read-only] [--cgroup-parent P] IMAGE [CMD ARG...]");
+        return fail("usage: staple run [-d] [--restart POLICY] [--health-cmd CMD [--health-interval D] "
+                    "[--health-timeout D] [--health-start-period D] [--health-retries N]] [--no-healthcheck] [--rm] "
+                    "[--name N] [-e K=V]... [-w DIR] [-u USER] [--entrypoint CMD] [--hostname H] [--read-only] "
+                    "[--cgroup-parent P] [--network none|host|bridge] [-p [IP:]HOST:CTR[/udp]]... [-m SIZE] [--memory-swap SIZE] [--cpus N] [--cpu-shares N] [--pids-limit N] "
+                    "IMAGE [CMD ARG...]");
+}
+
+/* The resource flags of run, by option code: bundle.h parses their values. */
+static const struct {
+        int code;
+        const char *flag;
+} resource_opts[] = {
+        { 'm', "memory" },           { OPT_MEMORY_SWAP, "memory-swap" }, { OPT_CPUS, "cpus" },
+        { OPT_CPU_SHARES, "cpu-shares" }, { OPT_PIDS_LIMIT, "pids-limit" },
+};
+
+/* 1 when c is a resource flag and its value parsed, 0 when c is not one, -1 (printed) on a bad value. */
+static int run_resource_opt(int c, const char *value, struct run_resources *res)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(resource_opts); i++) {
+                if (resource_opts[i].code != c)
+                        continue;
+                struct err err = { 0 };
+                return check(bundle_parse_resource(res, resource_opts[i].flag, value, &err), &err) ? -1 : 1;
+        }
+        return 0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -55,20 +92,48 @@ int cmd_run(int argc, char **argv)
                 { "interactive", no_argument, NULL, 'i' },
                 { "detach", no_argument, NULL, 'd' },
                 { "restart", required_argument, NULL, OPT_RESTART },
+                { "health-cmd", required_argument, NULL, OPT_HEALTH_CMD },
+                { "health-interval", required_argument, NULL, OPT_HEALTH_INTERVAL },
+                { "health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT },
+                { "health-start-period", required_argument, NULL, OPT_HEALTH_START },
+                { "health-retries", required_argument, NULL, OPT_HEALTH_RETRIES },
+                { "no-healthcheck", no_argument, NULL, OPT_NO_HEALTHCHECK },
+                { "memory", required_argument, NULL, 'm' },
+                { "memory-swap", required_argument, NULL, OPT_MEMORY_SWAP },
+                { "cpus", required_argument, NULL, OPT_CPUS },
+                { "cpu-shares", required_argument, NULL, OPT_CPU_SHARES },
+                { "pids-limit", required_argument, NULL, OPT_PIDS_LIMIT },
+                { "network", required_argument, NULL, OPT_NETWORK },
+                { "net", required_argument, NULL, OPT_NETWORK },
+                { "publish", required_argument, NULL, 'p' },
                 { 0 },
         };
         struct run_opts o = { 0 };
-        struct run_mode m = { 0 };
-        struct strv env = { 0 };
-        int c;
-        while ((c = getopt_sub(argc, argv, "+e:w:u:tid", opts)) != -1) {
+        struct health_opts health = { 0 };
+        struct run_mode m = { .health = &health };
+        _cleanup_strv_shallow_ struct strv env = { 0 }, ports = { 0 };
+        int c, rr;
+        while ((c = getopt_sub(argc, argv, "+e:w:u:tidm:p:", opts)) != -1) {
+                if ((rr = run_resource_opt(c, optarg, &o.res)) != 0) {
+                        if (rr < 0)
+                                return EXIT_STAPLE;
+                        continue;
+                }
                 switch (c) {
                 case OPT_RM: m.rm = true; break;
                 case 'd': m.detach = true; break;
                 case OPT_RESTART: m.restart = optarg; break;
+                case OPT_HEALTH_CMD: health.cmd = optarg; break;
+                case OPT_HEALTH_INTERVAL: health.interval = optarg; break;
+                case OPT_HEALTH_TIMEOUT: health.timeout = optarg; break;
+                case OPT_HEALTH_START: health.start_period = optarg; break;
+                case OPT_HEALTH_RETRIES: health.retries = optarg; break;
+                case OPT_NO_HEALTHCHECK: health.none = true; break;
+                case OPT_NETWORK: m.network = optarg; break;
                 case OPT_NAME: o.name = optarg; break;
                 case 'e':
-                        if (strv_add(&env, optarg) < 0)
+                case 'p':
+                        if (strv_add(c == 'e' ? &env : &ports, optarg) < 0)
                                 return fail("out of memory");
                         break;
                 case 'w': o.workdir = optarg; break;
@@ -79,21 +144,21 @@ int cmd_run(int argc, char **argv)
                 case OPT_CGROUP_PARENT: o.cgroup_parent = optarg; break;
                 case 't': o.tty = true; break;
                 case 'i': break; /* stdin is always passed through */
-                default: free(env.v); return run_usage();
+                default: return run_usage();
                 }
         }
-        if (optind >= argc) {
-                free(env.v);
+        if (optind >= argc)
                 return run_usage();
-        }
+        struct err err = { 0 };
+        if (check(bundle_check_resources(&o.res, &err), &err))
+                return EXIT_STAPLE;
         const char *image = argv[optind];
         o.cmd = optind + 1 < argc ? argv + optind + 1 : NULL;
         o.env = env.v;
-        struct err err = { 0 };
+        m.ports = ports.v;
         int code = 0;
         _cleanup_free_ char *id = NULL;
         int r = engine_run(&eng, image, &o, &m, &code, &id, &err);
-        free(env.v);
         if (check(r, &err))
                 return EXIT_STAPLE;
         if (m.detach)
@@ -144,7 +209,7 @@ int cmd_ps(int argc, char **argv)
         if (check(engine_containers(&eng, &v, &n, &err), &err))
                 return EXIT_STAPLE;
         if (!quiet)
-                printf("%-14s %-24s %-20s %-14s %s\n", "CONTAINER ID", "IMAGE", "CREATED", "STATUS", "NAMES");
+                printf("%-14s %-24s %-20s %-20s %s\n", "CONTAINER ID", "IMAGE", "CREATED", "STATUS", "NAMES");
         for (size_t i = 0; i < n; i++) {
                 if (!all && strcmp(v[i].status, "running"))
                         continue;
@@ -155,9 +220,11 @@ int cmd_ps(int argc, char **argv)
                 char status[32];
                 if (!strcmp(v[i].status, "exited"))
                         snprintf(status, sizeof(status), "Exited (%d)", v[i].exit_code);
+                else if (v[i].health)
+                        snprintf(status, sizeof(status), "%s (%s)", v[i].status, v[i].health);
                 else
                         snprintf(status, sizeof(status), "%s", v[i].status);
-                printf("%-14.12s %-24s %.19sZ %-14s %s\n", v[i].id, v[i].image, v[i].created, status, v[i].name);
+                printf("%-14.12s %-24s %.19sZ %-20s %s\n", v[i].id, v[i].image, v[i].created, status, v[i].name);
         }
         engine_containers_free(v, n);
         return 0;
@@ -351,4 +418,122 @@ int cmd_exec(int argc, char **argv)
         int r = engine_exec(&eng, argv[optind], &x, &code, &err);
         free(env.v);
         return check(r, &err) ? EXIT_STAPLE : code;
+}
+
+/* ---- stats ---- */
+
+static volatile sig_atomic_t stats_stop;
+
+static void stats_on_signal(int sig)
+{
+        (void)sig;
+        stats_stop = 1;
+}
+
+/* A size as docker prints it: "%.4g" of 1024-based units for memory ("1.184MiB"), "%.3g"
+ * of 1000-based ones for block I/O ("4.1kB"). */
+static const char *human_size(char *buf, size_t len, uint64_t n, bool binary)
+{
+        static const char *const bin[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+        static const char *const dec[] = { "B", "kB", "MB", "GB", "TB", "PB" };
+        double base = binary ? 1024.0 : 1000.0, v = (double)n;
+        size_t u = 0;
+        while (v >= base && u + 1 < ARRAY_SIZE(bin)) {
+                v /= base;
+                u++;
+        }
+        snprintf(buf, len, binary ? "%.4g%s" : "%.3g%s", v, binary ? bin[u] : dec[u]);
+        return buf;
+}
+
+static void stats_print_table(const struct engine_stat *v, size_t n)
+{
+        printf("%-14s %-20s %-8s %-22s %-8s %-8s %-20s %s\n", "CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT",
+               "MEM %", "NET I/O", "BLOCK I/O", "PIDS");
+        for (size_t i = 0; i < n; i++) {
+                char cpu[32], memp[32], mem[64], blk[64], a[16], b[16];
+                snprintf(cpu, sizeof(cpu), "%.2f%%", v[i].cpu_percent);
+                snprintf(memp, sizeof(memp), "%.2f%%", v[i].mem_percent);
+                snprintf(mem, sizeof(mem), "%s / %s", human_size(a, sizeof(a), v[i].mem_usage, true),
+                         human_size(b, sizeof(b), v[i].mem_limit, true));
+                snprintf(blk, sizeof(blk), "%s / %s", human_size(a, sizeof(a), v[i].block_read, false),
+                         human_size(b, sizeof(b), v[i].block_write, false));
+                printf("%-14.12s %-20s %-8s %-22s %-8s %-8s %-20s %" PRIu64 "\n", v[i].id, v[i].name, cpu, mem, memp,
+                       "--", blk, v[i].pids);
+        }
+}
+
+/* A percentage with two decimals, printed as such (json-c would print 17 digits). */
+static json_object *json_percent(double p)
+{
+        char s[32];
+        snprintf(s, sizeof(s), "%.2f", p);
+        return json_object_new_double_s(p, s);
+}
+
+static void stats_print_json(const struct engine_stat *v, size_t n)
+{
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; i < n; i++) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "ID", json_object_new_string(v[i].id));
+                json_object_object_add(o, "Name", json_object_new_string(v[i].name));
+                json_object_object_add(o, "CPUPerc", json_percent(v[i].cpu_percent));
+                json_object_object_add(o, "MemUsage", json_object_new_uint64(v[i].mem_usage));
+                json_object_object_add(o, "MemLimit", json_object_new_uint64(v[i].mem_limit));
+                json_object_object_add(o, "MemPerc", json_percent(v[i].mem_percent));
+                json_object_object_add(o, "PIDs", json_object_new_uint64(v[i].pids));
+                json_object_object_add(o, "BlockRead", json_object_new_uint64(v[i].block_read));
+                json_object_object_add(o, "BlockWrite", json_object_new_uint64(v[i].block_write));
+                json_object_array_add(a, o);
+        }
+        puts(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(a);
+}
+
+int cmd_stats(int argc, char **argv)
+{
+        static const struct option opts[] = { { "no-stream", no_argument, NULL, OPT_NO_STREAM },
+                                              { "format", required_argument, NULL, OPT_FORMAT },
+                                              { "all", no_argument, NULL, 'a' },
+                                              { 0 } };
+        bool stream = true, all = false, json = false;
+        int c;
+        while ((c = getopt_sub(argc, argv, "+a", opts)) != -1) {
+                if (c == OPT_NO_STREAM)
+                        stream = false;
+                else if (c == 'a')
+                        all = true;
+                else if (c == OPT_FORMAT && (!strcmp(optarg, "json") || !strcmp(optarg, "table")))
+                        json = !strcmp(optarg, "json");
+                else if (c == OPT_FORMAT)
+                        return fail("stats: unknown --format \"%s\": json or table", optarg);
+                else
+                        return fail("usage: staple stats [--no-stream] [--format json] [-a] [CONTAINER...]");
+        }
+        struct sigaction sa = { .sa_handler = stats_on_signal }; /* no SA_RESTART: the wait ends */
+        if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+                return fail("stats: sigaction: %s", strerror(errno));
+        bool clear = stream && isatty(STDOUT_FILENO);
+        while (!stats_stop) {
+                struct err err = { 0 };
+                struct engine_stat *v = NULL;
+                size_t n = 0;
+                int r = engine_stats(&eng, argv + optind, (size_t)(argc - optind), all, 1000, &v, &n, &err);
+                if (r == -EINTR || stats_stop)
+                        break;
+                if (check(r, &err))
+                        return EXIT_STAPLE;
+                if (clear)
+                        fputs("\033[2J\033[H", stdout);
+                if (json)
+                        stats_print_json(v, n);
+                else
+                        stats_print_table(v, n);
+                fflush(stdout);
+                engine_stats_free(v, n);
+                if (!stream)
+                        break;
+        }
+        return 0;
 }

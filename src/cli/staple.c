@@ -351,6 +351,7 @@ static const struct command commands[] = {
         { "kill", cmd_kill, "send a signal to containers (-s SIG, default KILL)" },
         { "wait", cmd_wait, "wait for containers to end; print their exit codes" },
         { "inspect", cmd_inspect, "show a container's record and state as JSON" },
+        { "stats", cmd_stats, "a live table of containers' CPU, memory, pids and block I/O" },
         { "rm", cmd_rm, "remove containers (-f: running ones too)" },
         { "images", cmd_images, "list images (--format json)" },
         { "rmi", cmd_rmi, "remove images (-f: even when a container uses them)" },

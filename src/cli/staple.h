@@ -32,3 +32,4 @@ int cmd_restart(int argc, char **argv);
 int cmd_kill(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_stats(int argc, char **argv);

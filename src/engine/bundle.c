@@ -7,12 +7,15 @@
 
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <inttypes.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "oci/manage.h"
 #include "oci/spec_default.h"
 #include "util/cleanup.h"
 #include "util/fileutil.h"
@@ -392,6 +395,147 @@ static int build_volumes(const struct image *img, json_object *spec, struct err 
         return 0;
 }
 
+/* ---- resources: docker's flags -> linux.resources ---- */
+
+#define MEMORY_MIN (6 * 1024 * 1024) /* docker's minimum; less can't start a process */
+#define CPU_SHARES_MAX 262144        /* the kernel's range for cpu.shares is 2..262144 */
+#define CPUS_MIN 0.01                /* a quota of 1 ms per period, the kernel's minimum */
+
+static int bad_value(struct err *err, const char *flag, const char *value, const char *expect)
+{
+        return err_set(err, -EINVAL, "invalid --%s \"%s\": %s", flag, value, expect);
+}
+
+static bool parse_int64(const char *s, int64_t *ret)
+{
+        char *end = NULL;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (!*s || *end || errno)
+                return false;
+        *ret = v;
+        return true;
+}
+
+static int parse_memory(struct run_resources *res, const char *flag, const char *v, struct err *err)
+{
+        int64_t b;
+        if (manage_parse_size(v, &b) < 0 || b < MEMORY_MIN)
+                return bad_value(err, flag, v, "a size of at least 6m, such as 64m, 1g or a number of bytes");
+        res->memory = b;
+        return 0;
+}
+
+static int parse_memory_swap(struct run_resources *res, const char *flag, const char *v, struct err *err)
+{
+        int64_t b;
+        if (manage_parse_size(v, &b) < 0 || b == 0 || b < -1)
+                return bad_value(err, flag, v, "a size such as 128m or 1g (memory plus swap), or -1 for unlimited");
+        res->memory_swap = b;
+        return 0;
+}
+
+static int parse_cpus(struct run_resources *res, const char *flag, const char *v, struct err *err)
+{
+        char *end = NULL;
+        errno = 0;
+        double n = strtod(v, &end);
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        if (!*v || *end || errno || !isfinite(n) || n < CPUS_MIN || (ncpu > 0 && n > (double)ncpu)) {
+                char expect[96];
+                snprintf(expect, sizeof(expect), "a number of CPUs from %.2f to %ld (the CPUs online)", CPUS_MIN,
+                         ncpu > 0 ? ncpu : 1);
+                return bad_value(err, flag, v, expect);
+        }
+        res->cpu_quota = (int64_t)(n * BUNDLE_CPU_PERIOD + 0.5);
+        return 0;
+}
+
+static int parse_cpu_shares(struct run_resources *res, const char *flag, const char *v, struct err *err)
+{
+        int64_t n;
+        if (!parse_int64(v, &n) || n < 2 || n > CPU_SHARES_MAX)
+                return bad_value(err, flag, v, "a relative weight from 2 to 262144 (the default is 1024)");
+        res->cpu_shares = (uint64_t)n;
+        return 0;
+}
+
+static int parse_pids_limit(struct run_resources *res, const char *flag, const char *v, struct err *err)
+{
+        int64_t n;
+        if (!parse_int64(v, &n) || n < -1 || n == 0)
+                return bad_value(err, flag, v, "a number of processes of at least 1, or -1 for unlimited");
+        res->pids_limit = n;
+        return 0;
+}
+
+static const struct resource_flag {
+        const char *name;
+        int (*parse)(struct run_resources *res, const char *flag, const char *value, struct err *err);
+} resource_flags[] = {
+        { "memory", parse_memory },         { "memory-swap", parse_memory_swap },
+        { "cpus", parse_cpus },             { "cpu-shares", parse_cpu_shares },
+        { "pids-limit", parse_pids_limit },
+};
+
+int bundle_parse_resource(struct run_resources *res, const char *flag, const char *value, struct err *err)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(resource_flags); i++)
+                if (!strcmp(resource_flags[i].name, flag))
+                        return resource_flags[i].parse(res, flag, value, err);
+        return err_set(err, -EINVAL, "unknown resource flag --%s", flag);
+}
+
+int bundle_check_resources(const struct run_resources *res, struct err *err)
+{
+        if (res->memory_swap && !res->memory)
+                return err_set(err, -EINVAL, "--memory-swap needs --memory: the swap limit is memory plus swap");
+        if (res->memory_swap > 0 && res->memory_swap < res->memory)
+                return err_set(err, -EINVAL, "--memory-swap %" PRId64 " is below --memory %" PRId64
+                               ": it is the limit of memory plus swap", res->memory_swap, res->memory);
+        return 0;
+}
+
+/* parent's object member key, made when missing. */
+static json_object *object_member(json_object *parent, const char *key)
+{
+        json_object *o = NULL;
+        if (json_object_object_get_ex(parent, key, &o) && json_object_is_type(o, json_type_object))
+                return o;
+        o = json_object_new_object();
+        json_object_object_add(parent, key, o);
+        return o;
+}
+
+/* runtime-spec config-linux.md "memory", "cpu", "pids"; only the flags that were given. */
+static int build_resources(const struct run_resources *r, json_object *linux_, struct err *err)
+{
+        int ret = bundle_check_resources(r, err);
+        if (ret < 0)
+                return ret;
+        if (!r->memory && !r->cpu_quota && !r->cpu_shares && !r->pids_limit)
+                return 0;
+        json_object *res = object_member(linux_, "resources");
+        if (r->memory) {
+                json_object *m = object_member(res, "memory");
+                json_object_object_add(m, "limit", json_object_new_int64(r->memory));
+                if (r->memory_swap)
+                        json_object_object_add(m, "swap", json_object_new_int64(r->memory_swap));
+        }
+        if (r->cpu_quota || r->cpu_shares) {
+                json_object *c = object_member(res, "cpu");
+                if (r->cpu_shares)
+                        json_object_object_add(c, "shares", json_object_new_uint64(r->cpu_shares));
+                if (r->cpu_quota) {
+                        json_object_object_add(c, "quota", json_object_new_int64(r->cpu_quota));
+                        json_object_object_add(c, "period", json_object_new_uint64(BUNDLE_CPU_PERIOD));
+                }
+        }
+        if (r->pids_limit)
+                json_object_object_add(object_member(res, "pids"), "limit", json_object_new_int64(r->pids_limit));
+        return 0;
+}
+
 static int build_linux(const struct run_opts *o, json_object *spec, struct err *err)
 {
         json_object *linux_ = NULL;
@@ -404,7 +548,7 @@ static int build_linux(const struct run_opts *o, json_object *spec, struct err *
         if (asprintf(&cg, "%s/%s", strcmp(parent, "/") ? parent : "", o->name) < 0)
                 return err_errno(err, -ENOMEM, "cgroups path");
         json_object_object_add(linux_, "cgroupsPath", json_object_new_string(cg));
-        return 0;
+        return build_resources(&o->res, linux_, err);
 }
 
 static int build_spec(const struct image *img, const struct run_opts *o, int rootfs_fd, json_object *spec,

@@ -12,6 +12,17 @@
 /* The image's StopSignal, kept in the bundle's annotations. */
 #define ANNOTATION_STOP_SIGNAL "org.opencontainers.image.stopSignal"
 
+/* docker's resource flags of `run`; 0 is "not given" everywhere. */
+struct run_resources {
+        int64_t memory;      /* -m/--memory: bytes */
+        int64_t memory_swap; /* --memory-swap: memory + swap, bytes; -1 unlimited */
+        int64_t cpu_quota;   /* --cpus N: N * BUNDLE_CPU_PERIOD microseconds per period */
+        uint64_t cpu_shares; /* --cpu-shares */
+        int64_t pids_limit;  /* --pids-limit; -1 unlimited */
+};
+
+#define BUNDLE_CPU_PERIOD 100000 /* microseconds, the CFS period --cpus is a share of */
+
 struct run_opts {
         const char *name;          /* container name/id */
         char **cmd;                /* user's CMD (NULL-terminated; may be NULL) */
@@ -23,7 +34,15 @@ struct run_opts {
         bool tty;
         bool read_only;
         const char *cgroup_parent; /* default "/staple" */
+        struct run_resources res;  /* linux.resources */
 };
+
+/* Parses the value of a resource flag of `run` (flag: "memory", "memory-swap", "cpus",
+ * "cpu-shares" or "pids-limit") into res; -EINVAL with a message naming the flag. */
+int bundle_parse_resource(struct run_resources *res, const char *flag, const char *value, struct err *err);
+
+/* The checks across flags (--memory-swap needs --memory and is not below it). */
+int bundle_check_resources(const struct run_resources *res, struct err *err);
 
 /* Writes bundle_dir/config.json for a rootfs at bundle_dir/rootfs (already there).
  * User names are resolved through the rootfs' /etc/passwd and /etc/group. */

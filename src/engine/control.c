@@ -14,6 +14,7 @@
 
 #include "engine/bundle.h"
 #include "engine/monitor.h"
+#include "engine/network.h"
 #include "engine/record.h"
 #include "oci/container.h"
 #include "oci/exec.h"
@@ -227,6 +228,35 @@ static void add_str(json_object *o, const char *key, const char *val)
         json_object_object_add(o, key, json_object_new_string(val ? val : ""));
 }
 
+/* State.Health as docker shows it, when the container has a check. */
+static void add_health(json_object *st, json_object *rec)
+{
+        json_object *cfg = NULL, *log = NULL;
+        if (!json_object_object_get_ex(rec, "health", &cfg))
+                return;
+        json_object *h = json_object_new_object();
+        const char *status = record_str(rec, "health_status");
+        add_str(h, "Status", status ? status : "starting");
+        json_object_object_add(h, "FailingStreak", json_object_new_int(record_int(rec, "health_failing_streak", 0)));
+        json_object_object_add(h, "Log", json_object_object_get_ex(rec, "health_log", &log)
+                                                 ? json_object_get(log)
+                                                 : json_object_new_array());
+        json_object_object_add(st, "Health", h);
+}
+
+/* NetworkSettings: the mode, the -p mappings and, while it runs, a bridged address. */
+static void add_network(json_object *o, json_object *rec, bool running)
+{
+        json_object *net = NULL, *ports = NULL, *ns = json_object_new_object();
+        json_object_object_get_ex(rec, "network", &net);
+        add_str(ns, "NetworkMode", network_mode(net));
+        add_str(ns, "IPAddress", running ? record_str(rec, "ip_address") : "");
+        json_object_object_add(ns, "Ports", net && json_object_object_get_ex(net, "ports", &ports)
+                                                    ? json_object_get(ports)
+                                                    : json_object_new_array());
+        json_object_object_add(o, "NetworkSettings", ns);
+}
+
 int engine_inspect(const struct engine *e, const char *ref, json_object **ret, struct err *err)
 {
         _cleanup_ctr_ struct ctr c = { 0 };
@@ -250,6 +280,7 @@ int engine_inspect(const struct engine *e, const char *ref, json_object **ret, s
         json_object_object_add(st, "ExitCode", json_object_new_int(record_int(c.rec, "exit_code", 0)));
         add_str(st, "StartedAt", record_str(c.rec, "started_at"));
         add_str(st, "FinishedAt", record_str(c.rec, "finished_at"));
+        add_health(st, c.rec);
         json_object_object_add(o, "State", st);
         const char *policy = record_str(c.rec, "restart_policy");
         add_str(rp, "Name", policy ? policy : "no");
@@ -257,6 +288,7 @@ int engine_inspect(const struct engine *e, const char *ref, json_object **ret, s
         json_object_object_add(hc, "RestartPolicy", rp);
         json_object_object_add(hc, "AutoRemove", json_object_new_boolean(record_int(c.rec, "auto_remove", 0)));
         json_object_object_add(o, "HostConfig", hc);
+        add_network(o, c.rec, !strcmp(status, "running") || !strcmp(status, "paused"));
         _cleanup_free_ char *log = NULL;
         if (asprintf(&log, "%s/" MONITOR_LOG_FILE, c.dir) >= 0)
                 add_str(o, "LogPath", log);

@@ -20,7 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/health.h"
 #include "engine/logs.h"
+#include "engine/network.h"
 #include "engine/record.h"
 #include "engine/snapshot.h"
 #include "oci/container.h"
@@ -128,6 +130,7 @@ struct monitor {
         int status_fd;                        /* to the spawner until the first start */
         int lock_fd, sig_fd, out_fd, err_fd;  /* out/err: read ends of the container's stdio */
         struct log_writer log;
+        struct health health;
         pid_t pid;
         time_t started;
 };
@@ -205,7 +208,7 @@ static int monitor_setup(struct monitor *m, struct err *err)
         if (m->sig_fd < 0)
                 return err_errno(err, neg_errno(), "monitor: signalfd");
         int r = log_writer_open(&m->log, log, err);
-        if (r < 0)
+        if (r < 0 || (r = health_load(&m->health, m->dir, err)) < 0)
                 return r;
         return monitor_pipes(m, err);
 }
@@ -225,16 +228,24 @@ static int state_pid(const struct monitor *m, pid_t *ret, struct err *err)
 static int start_container(struct monitor *m, struct err *err)
 {
         struct container_opts co = { .root = m->runtime_root, .id = m->id, .bundle = m->dir };
-        int r = container_create(&co, err);
+        int r = network_start(m->runtime_root, m->id, m->dir, err);
         if (r < 0)
                 return r;
+        if ((r = container_create(&co, err)) < 0) {
+                network_stop(m->runtime_root, m->id, m->dir, &(struct err){ 0 });
+                return r;
+        }
         /* the pid while the state has it: a quick process may be gone right after start */
         if ((r = state_pid(m, &m->pid, err)) < 0 || (r = container_start(m->runtime_root, m->id, err)) < 0) {
                 container_delete(m->runtime_root, m->id, true, &(struct err){ 0 });
+                network_stop(m->runtime_root, m->id, m->dir, &(struct err){ 0 });
                 return r;
         }
         m->started = time(NULL);
-        return record_update(m->dir, "running", m->pid, -1, err);
+        if ((r = record_update(m->dir, "running", m->pid, -1, err)) < 0)
+                return r;
+        health_reset(&m->health, m->dir, health_now_ms());
+        return 0;
 }
 
 static void drain(struct monitor *m, int fd, enum log_stream s)
@@ -256,8 +267,10 @@ static bool reap(struct monitor *m, int *code)
         int status;
         pid_t w;
         while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
-                if (w != m->pid)
+                if (w != m->pid) {
+                        health_reaped(&m->health, w, status, m->dir, health_now_ms());
                         continue;
+                }
                 done = true;
                 *code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         }
@@ -272,14 +285,21 @@ static int watch(struct monitor *m)
                 struct pollfd p[] = { { .fd = m->out_fd, .events = POLLIN },
                                       { .fd = m->err_fd, .events = POLLIN },
                                       { .fd = m->sig_fd, .events = POLLIN } };
-                if (poll(p, ARRAY_SIZE(p), -1) < 0 && errno != EINTR)
+                if (poll(p, ARRAY_SIZE(p), health_wait_ms(&m->health, health_now_ms())) < 0 && errno != EINTR)
                         return 255;
+                health_tick(&m->health, m->runtime_root, m->id, m->dir, health_now_ms());
                 if (p[0].revents)
                         drain(m, m->out_fd, LOG_STDOUT);
                 if (p[1].revents)
                         drain(m, m->err_fd, LOG_STDERR);
                 if (p[2].revents && reap(m, &code))
                         break;
+        }
+        if (m->health.pid) { /* a check still running has nothing left to check */
+                kill(m->health.pid, SIGKILL);
+                while (waitpid(m->health.pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                m->health.pid = 0;
         }
         /* what the last writers left in the pipes */
         drain(m, m->out_fd, LOG_STDOUT);
@@ -321,6 +341,8 @@ static void supervise(struct monitor *m)
                 int code = watch(m);
                 struct err derr = { 0 };
                 if (container_delete(m->runtime_root, m->id, true, &derr) < 0)
+                        log_error(m, &derr);
+                if (network_stop(m->runtime_root, m->id, m->dir, &derr) < 0)
                         log_error(m, &derr);
                 _cleanup_json_ json_object *rec = NULL;
                 if (record_update(m->dir, "exited", 0, code, &derr) < 0 || record_read(m->dir, &rec) < 0)
@@ -365,6 +387,7 @@ static _Noreturn void monitor_main(struct monitor *m)
                 _exit(1);
         supervise(m);
         log_writer_close(&m->log);
+        health_free(&m->health);
         _cleanup_json_ json_object *rec = NULL;
         bool remove = record_read(m->dir, &rec) >= 0 && record_int(rec, "auto_remove", 0);
         struct err serr = { 0 };

@@ -14,7 +14,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "engine/health.h"
 #include "engine/monitor.h"
+#include "engine/network.h"
 #include "engine/record.h"
 #include "engine/snapshot.h"
 #include "image/store.h"
@@ -200,8 +202,20 @@ static int layer_dirs(struct store *st, const struct image *img, const char *wha
 }
 
 /* Under the store's lock: the image's layers, the snapshot, the bundle and the record. */
-static int prepare(const struct engine *e, const char *image, const struct run_opts *o, const char *id,
-                   const char *dir, struct err *err)
+/* The image's Healthcheck and the flags, into the record. */
+static int record_health(json_object *rec, const struct image *img, const struct health_opts *h, struct err *err)
+{
+        json_object *cfg = NULL, *hc = NULL, *out = NULL;
+        if (img->config && json_object_object_get_ex(img->config, "config", &cfg))
+                json_object_object_get_ex(cfg, "Healthcheck", &hc);
+        int r = health_config(hc, h, &out, err);
+        if (r >= 0 && out)
+                json_object_object_add(rec, "health", out);
+        return r;
+}
+
+static int prepare(const struct engine *e, const char *image, const struct run_opts *o, const struct run_mode *m,
+                   json_object *net, const char *id, const char *dir, struct err *err)
 {
         _cleanup_store_ struct store *st = NULL;
         int r = store_open(e->root, &st, err);
@@ -221,7 +235,8 @@ static int prepare(const struct engine *e, const char *image, const struct run_o
         if ((r = snapshot_create(dir, paths, img->n_layers, err)) < 0)
                 return r;
         _cleanup_json_ json_object *rec = record_new(id, o->name ? o->name : id, image, img);
-        if ((r = record_write(dir, rec, err)) < 0)
+        json_object_object_add(rec, "network", json_object_get(net));
+        if ((m->detach && (r = record_health(rec, img, m->health, err)) < 0) || (r = record_write(dir, rec, err)) < 0)
                 return r;
         char host[13];
         snprintf(host, sizeof(host), "%.12s", id);
@@ -229,7 +244,9 @@ static int prepare(const struct engine *e, const char *image, const struct run_o
         bo.name = id;
         if (!bo.hostname)
                 bo.hostname = host;
-        return bundle_write_config(img, &bo, dir, err);
+        if ((r = bundle_write_config(img, &bo, dir, err)) < 0)
+                return r;
+        return network_bundle(e->runtime_root, id, dir, net, err);
 }
 
 int engine_remount(const struct engine *e, const char *dir, const char *digest, struct err *err)
@@ -267,7 +284,13 @@ static int run_attached(const struct engine *e, const char *id, const char *dir,
 {
         struct container_opts co = { .root = e->runtime_root, .id = id, .bundle = dir };
         int code = 1;
-        int r = container_run(&co, false, &code, err);
+        int r = network_start(e->runtime_root, id, dir, err);
+        if (r >= 0) {
+                r = container_run(&co, false, &code, err);
+                struct err nerr = { 0 };
+                if (network_stop(e->runtime_root, id, dir, &nerr) < 0 && r >= 0)
+                        r = err_set(err, nerr.code, "%s", nerr.msg);
+        }
         struct err rerr = { 0 };
         if (rm && snapshot_remove(dir, &rerr) < 0 && r >= 0)
                 r = err_set(err, rerr.code, "%s", rerr.msg);
@@ -312,6 +335,9 @@ int engine_run(const struct engine *e, const char *image, const struct run_opts 
         int r = restart_policy_parse(m->restart ? m->restart : "no", &policy, err);
         if (r < 0)
                 return r;
+        const struct health_opts *h = m->health;
+        if (!m->detach && h && (h->cmd || h->interval || h->timeout || h->start_period || h->retries))
+                return err_set(err, -EINVAL, "--health-* flags need -d: only a detached container has a monitor to run checks");
         if (!m->detach && strcmp(policy.name, "no"))
                 return err_set(err, -EINVAL, "--restart %s needs -d: only a detached container has a monitor to restart it",
                                m->restart);
@@ -321,7 +347,10 @@ int engine_run(const struct engine *e, const char *image, const struct run_opts 
                 return err_errno(err, -ENOMEM, "run %s", image);
         if ((r = mkdir_p_at(AT_FDCWD, cdir, 0700)) < 0)
                 return err_errno(err, r, "create %s", cdir);
-        if ((r = prepare(e, image, o, id, dir, err)) < 0) {
+        _cleanup_json_ json_object *net = NULL;
+        if ((r = network_config(m->network, m->ports, &net, err)) < 0)
+                return r;
+        if ((r = prepare(e, image, o, m, net, id, dir, err)) < 0) {
                 snapshot_remove(dir, &(struct err){ 0 });
                 return r;
         }
@@ -367,6 +396,9 @@ static int collect_container(const char *id, json_object *rec, void *u)
         c->image_digest = strdup(record_str(rec, "image_digest") ? record_str(rec, "image_digest") : "");
         c->created = strdup(record_str(rec, "created") ? record_str(rec, "created") : "");
         c->status = strdup(status ? status : "unknown");
+        const char *health = record_str(rec, "health_status");
+        if (running && health && !(c->health = strdup(health)))
+                return -ENOMEM;
         if (!c->id || !c->name || !c->image || !c->image_digest || !c->created || !c->status)
                 return -ENOMEM;
         return 0;
@@ -394,6 +426,7 @@ void engine_containers_free(struct engine_container *c, size_t n)
                 free(c[i].image_digest);
                 free(c[i].created);
                 free(c[i].status);
+                free(c[i].health);
         }
         free(c);
 }

@@ -14,6 +14,7 @@
 #define ENGINE_DEFAULT_RUNTIME_ROOT "/run/staple"
 
 struct json_object;
+struct health_opts;
 
 struct engine {
         const char *root;          /* the image store, default STORE_DEFAULT_ROOT */
@@ -24,6 +25,9 @@ struct run_mode {
         bool rm;             /* remove the container once it has ended for good */
         bool detach;         /* start it under a monitor (monitor.h) and return */
         const char *restart; /* restart policy, detached only; NULL: "no" */
+        const struct health_opts *health; /* --health-* flags, detached only; may be NULL */
+        const char *network; /* --network none|host|bridge; NULL: none */
+        char **ports;        /* -p values (NULL-terminated; may be NULL) */
 };
 
 /* staple run: image -> snapshot -> bundle -> container_run -> exit code. With rm the
@@ -36,6 +40,7 @@ int engine_run(const struct engine *e, const char *image, const struct run_opts 
 
 struct engine_container {
         char *id, *name, *image, *image_digest, *created, *status;
+        char *health; /* a running container's health check status, or NULL */
         int exit_code;
 };
 int engine_containers(const struct engine *e, struct engine_container **ret, size_t *ret_n, struct err *err);
