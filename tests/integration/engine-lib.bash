@@ -23,7 +23,9 @@ make_rootfs_tar() {
 	tar -C "$rootfs" -cf "$BATS_FILE_TMPDIR/rootfs.tar" .
 }
 
-setup() {
+# engine_setup / engine_teardown: what setup and teardown do; a file that needs more
+# defines its own setup/teardown around them.
+engine_setup() {
 	if [[ ! -x $STAPLE ]]; then
 		echo "no engine at $STAPLE (build it, or set STAPLE)" >&2
 		return 1
@@ -121,7 +123,7 @@ remove_test_cgroups() {
 	! compgen -G "/sys/fs/cgroup/*/staple-test/$ID" >/dev/null && [[ ! -d /sys/fs/cgroup/staple-test/$ID ]]
 }
 
-teardown() {
+engine_teardown() {
 	[[ -n ${TEST_TMP:-} && -d $TEST_TMP ]] || return 0
 	local c problems=""
 	for c in $(st ps -aq 2>/dev/null); do
@@ -143,3 +145,6 @@ teardown() {
 		return 1
 	fi
 }
+
+setup() { engine_setup; }
+teardown() { engine_teardown; }
