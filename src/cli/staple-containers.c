@@ -448,18 +448,20 @@ static const char *human_size(char *buf, size_t len, uint64_t n, bool binary)
 
 static void stats_print_table(const struct engine_stat *v, size_t n)
 {
-        printf("%-14s %-20s %-8s %-22s %-8s %-8s %-20s %s\n", "CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT",
+        printf("%-14s %-20s %-8s %-22s %-8s %-20s %-20s %s\n", "CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT",
                "MEM %", "NET I/O", "BLOCK I/O", "PIDS");
         for (size_t i = 0; i < n; i++) {
-                char cpu[32], memp[32], mem[64], blk[64], a[16], b[16];
+                char cpu[32], memp[32], mem[64], blk[64], net[64], a[16], b[16];
                 snprintf(cpu, sizeof(cpu), "%.2f%%", v[i].cpu_percent);
                 snprintf(memp, sizeof(memp), "%.2f%%", v[i].mem_percent);
                 snprintf(mem, sizeof(mem), "%s / %s", human_size(a, sizeof(a), v[i].mem_usage, true),
                          human_size(b, sizeof(b), v[i].mem_limit, true));
                 snprintf(blk, sizeof(blk), "%s / %s", human_size(a, sizeof(a), v[i].block_read, false),
                          human_size(b, sizeof(b), v[i].block_write, false));
-                printf("%-14.12s %-20s %-8s %-22s %-8s %-8s %-20s %" PRIu64 "\n", v[i].id, v[i].name, cpu, mem, memp,
-                       "--", blk, v[i].pids);
+                snprintf(net, sizeof(net), "%s / %s", human_size(a, sizeof(a), v[i].net_rx, false),
+                         human_size(b, sizeof(b), v[i].net_tx, false));
+                printf("%-14.12s %-20s %-8s %-22s %-8s %-20s %-20s %" PRIu64 "\n", v[i].id, v[i].name, cpu, mem, memp,
+                       net, blk, v[i].pids);
         }
 }
 
@@ -485,6 +487,8 @@ static void stats_print_json(const struct engine_stat *v, size_t n)
                 json_object_object_add(o, "PIDs", json_object_new_uint64(v[i].pids));
                 json_object_object_add(o, "BlockRead", json_object_new_uint64(v[i].block_read));
                 json_object_object_add(o, "BlockWrite", json_object_new_uint64(v[i].block_write));
+                json_object_object_add(o, "NetInput", json_object_new_uint64(v[i].net_rx));
+                json_object_object_add(o, "NetOutput", json_object_new_uint64(v[i].net_tx));
                 json_object_array_add(a, o);
         }
         puts(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));

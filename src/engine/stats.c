@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "engine/record.h"
+#include "oci/container.h"
 #include "oci/manage.h"
 #include "util/cleanup.h"
 #include "util/fileutil.h"
@@ -196,6 +197,31 @@ static uint64_t host_memory(void)
         return sysinfo(&si) == 0 ? (uint64_t)si.totalram * si.mem_unit : 0;
 }
 
+/* Bytes received and sent on every interface but lo of the container's network namespace,
+ * as /proc/<init>/net/dev counts them. */
+static void net_bytes(const struct engine *e, const char *id, uint64_t *ret_rx, uint64_t *ret_tx)
+{
+        _cleanup_free_ char *text = NULL, *path = NULL;
+        if (container_state(e->runtime_root, id, &text, &(struct err){ 0 }) < 0)
+                return;
+        _cleanup_json_ json_object *st = json_tokener_parse(text);
+        int pid = st ? record_int(st, "pid", 0) : 0;
+        if (pid <= 0 || asprintf(&path, "/proc/%d/net/dev", pid) < 0)
+                return;
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        char line[512];
+        while (f && fgets(line, sizeof(line), f)) {
+                char name[64];
+                unsigned long long rx, tx, skip;
+                if (sscanf(line, " %63[^:]: %llu %llu %llu %llu %llu %llu %llu %llu %llu", name, &rx, &skip, &skip,
+                           &skip, &skip, &skip, &skip, &skip, &tx) == 10 &&
+                    strcmp(name, "lo")) {
+                        *ret_rx += rx;
+                        *ret_tx += tx;
+                }
+        }
+}
+
 /* The second reading of a running container fills its row; one that ended meanwhile
  * becomes a row of zeros. */
 static void sample_second(const struct engine *e, struct engine_stat *v, struct sampler *s,
@@ -215,6 +241,7 @@ static void sample_second(const struct engine *e, struct engine_stat *v, struct 
                 v->mem_percent = (double)v->mem_usage / (double)v->mem_limit * 100.0;
         v->pids = cs->pids.current;
         blkio_sum(&cs->blkio.service_bytes, &v->block_read, &v->block_write);
+        net_bytes(e, v->id, &v->net_rx, &v->net_tx);
 }
 
 static int by_name(const void *a, const void *b)

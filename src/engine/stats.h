@@ -20,6 +20,7 @@ struct engine_stat {
         double mem_percent;
         uint64_t pids;
         uint64_t block_read, block_write; /* bytes */
+        uint64_t net_rx, net_tx;          /* bytes, every interface but lo */
 };
 
 /* One sample of the containers refs[0..n) (ids, unique id prefixes or names; an unknown

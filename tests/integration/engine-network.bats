@@ -97,6 +97,9 @@ fetch() { # URL
 	retry 50 fetch "http://$ip/"
 	assert_equal "$(fetch "http://$ip/")" hello-web
 	assert_equal "$(fetch "http://10.89.0.1:18088/")" hello-web # DNAT of the portmap plugin
+	# stats counts the bytes of eth0 (lo is left out)
+	[ "$(stn stats --no-stream --format json web | jq '.[0].NetInput')" -gt 0 ]
+	[ "$(stn stats --no-stream --format json web | jq '.[0].NetOutput')" -gt 0 ]
 	run strn --rm --network bridge "$IMG" wget -q -O - "http://$ip/"
 	assert_success
 	assert_equal "$output" hello-web

@@ -181,7 +181,7 @@ in_range() {
 	[[ $(jq -r '.[0].ID' <<<"$output") =~ ^[0-9a-f]{64}$ ]]
 	run st stats --no-stream done
 	assert_success
-	[[ $(sed -n 2p <<<"$output" | tr -s ' ') == *" done 0.00% 0B / 0B 0.00% -- 0B / 0B 0" ]] ||
+	[[ $(sed -n 2p <<<"$output" | tr -s ' ') == *" done 0.00% 0B / 0B 0.00% 0B / 0B 0B / 0B 0" ]] ||
 		{ echo "row: $output" >&2; return 1; }
 	# without names: the running ones only; -a: all
 	assert_equal "$(st stats --no-stream --format json | jq -r '[.[].Name] | join(",")')" up
