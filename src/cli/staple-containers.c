@@ -23,13 +23,6 @@ struct strv {
         size_t n;
 };
 
-/* The array only: its strings are argv's. */
-static void strv_shallow_free(struct strv *s)
-{
-        free(s->v);
-}
-#define _cleanup_strv_shallow_ _cleanup_(strv_shallow_free)
-
 static int strv_add(struct strv *s, char *item)
 {
         char **v = realloc(s->v, (s->n + 2) * sizeof(char *));
@@ -76,92 +69,105 @@ static int run_resource_opt(int c, const char *value, struct run_resources *res)
         return 0;
 }
 
+static const struct option run_options[] = {
+        { "rm", no_argument, NULL, OPT_RM },
+        { "name", required_argument, NULL, OPT_NAME },
+        { "env", required_argument, NULL, 'e' },
+        { "workdir", required_argument, NULL, 'w' },
+        { "user", required_argument, NULL, 'u' },
+        { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
+        { "hostname", required_argument, NULL, OPT_HOSTNAME },
+        { "read-only", no_argument, NULL, OPT_READ_ONLY },
+        { "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
+        { "tty", no_argument, NULL, 't' },
+        { "interactive", no_argument, NULL, 'i' },
+        { "detach", no_argument, NULL, 'd' },
+        { "restart", required_argument, NULL, OPT_RESTART },
+        { "health-cmd", required_argument, NULL, OPT_HEALTH_CMD },
+        { "health-interval", required_argument, NULL, OPT_HEALTH_INTERVAL },
+        { "health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT },
+        { "health-start-period", required_argument, NULL, OPT_HEALTH_START },
+        { "health-retries", required_argument, NULL, OPT_HEALTH_RETRIES },
+        { "no-healthcheck", no_argument, NULL, OPT_NO_HEALTHCHECK },
+        { "memory", required_argument, NULL, 'm' },
+        { "memory-swap", required_argument, NULL, OPT_MEMORY_SWAP },
+        { "cpus", required_argument, NULL, OPT_CPUS },
+        { "cpu-shares", required_argument, NULL, OPT_CPU_SHARES },
+        { "pids-limit", required_argument, NULL, OPT_PIDS_LIMIT },
+        { "network", required_argument, NULL, OPT_NETWORK },
+        { "net", required_argument, NULL, OPT_NETWORK },
+        { "publish", required_argument, NULL, 'p' },
+        { 0 },
+};
+
+/* What run's flags make: the bundle's options and the engine's. */
+struct run_args {
+        struct run_opts o;
+        struct run_mode m;
+        struct health_opts health;
+        struct strv env, ports;
+};
+
+/* One parsed flag of run: 0, or the exit code (the message printed). */
+static int run_flag(struct run_args *a, int c, char *arg)
+{
+        int rr = run_resource_opt(c, arg, &a->o.res);
+        if (rr != 0)
+                return rr < 0 ? EXIT_STAPLE : 0;
+        switch (c) {
+        case OPT_RM: a->m.rm = true; break;
+        case 'd': a->m.detach = true; break;
+        case OPT_RESTART: a->m.restart = arg; break;
+        case OPT_HEALTH_CMD: a->health.cmd = arg; break;
+        case OPT_HEALTH_INTERVAL: a->health.interval = arg; break;
+        case OPT_HEALTH_TIMEOUT: a->health.timeout = arg; break;
+        case OPT_HEALTH_START: a->health.start_period = arg; break;
+        case OPT_HEALTH_RETRIES: a->health.retries = arg; break;
+        case OPT_NO_HEALTHCHECK: a->health.none = true; break;
+        case OPT_NETWORK: a->m.network = arg; break;
+        case OPT_NAME: a->o.name = arg; break;
+        case 'e':
+        case 'p':
+                if (strv_add(c == 'e' ? &a->env : &a->ports, arg) < 0)
+                        return fail("out of memory");
+                break;
+        case 'w': a->o.workdir = arg; break;
+        case 'u': a->o.user = arg; break;
+        case OPT_ENTRYPOINT: a->o.entrypoint = arg; break;
+        case OPT_HOSTNAME: a->o.hostname = arg; break;
+        case OPT_READ_ONLY: a->o.read_only = true; break;
+        case OPT_CGROUP_PARENT: a->o.cgroup_parent = arg; break;
+        case 't': a->o.tty = true; break;
+        case 'i': break; /* stdin is always passed through */
+        default: return run_usage();
+        }
+        return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "rm", no_argument, NULL, OPT_RM },
-                { "name", required_argument, NULL, OPT_NAME },
-                { "env", required_argument, NULL, 'e' },
-                { "workdir", required_argument, NULL, 'w' },
-                { "user", required_argument, NULL, 'u' },
-                { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
-                { "hostname", required_argument, NULL, OPT_HOSTNAME },
-                { "read-only", no_argument, NULL, OPT_READ_ONLY },
-                { "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
-                { "tty", no_argument, NULL, 't' },
-                { "interactive", no_argument, NULL, 'i' },
-                { "detach", no_argument, NULL, 'd' },
-                { "restart", required_argument, NULL, OPT_RESTART },
-                { "health-cmd", required_argument, NULL, OPT_HEALTH_CMD },
-                { "health-interval", required_argument, NULL, OPT_HEALTH_INTERVAL },
-                { "health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT },
-                { "health-start-period", required_argument, NULL, OPT_HEALTH_START },
-                { "health-retries", required_argument, NULL, OPT_HEALTH_RETRIES },
-                { "no-healthcheck", no_argument, NULL, OPT_NO_HEALTHCHECK },
-                { "memory", required_argument, NULL, 'm' },
-                { "memory-swap", required_argument, NULL, OPT_MEMORY_SWAP },
-                { "cpus", required_argument, NULL, OPT_CPUS },
-                { "cpu-shares", required_argument, NULL, OPT_CPU_SHARES },
-                { "pids-limit", required_argument, NULL, OPT_PIDS_LIMIT },
-                { "network", required_argument, NULL, OPT_NETWORK },
-                { "net", required_argument, NULL, OPT_NETWORK },
-                { "publish", required_argument, NULL, 'p' },
-                { 0 },
-        };
-        struct run_opts o = { 0 };
-        struct health_opts health = { 0 };
-        struct run_mode m = { .health = &health };
-        _cleanup_strv_shallow_ struct strv env = { 0 }, ports = { 0 };
-        int c, rr;
-        while ((c = getopt_sub(argc, argv, "+e:w:u:tidm:p:", opts)) != -1) {
-                if ((rr = run_resource_opt(c, optarg, &o.res)) != 0) {
-                        if (rr < 0)
-                                return EXIT_STAPLE;
-                        continue;
-                }
-                switch (c) {
-                case OPT_RM: m.rm = true; break;
-                case 'd': m.detach = true; break;
-                case OPT_RESTART: m.restart = optarg; break;
-                case OPT_HEALTH_CMD: health.cmd = optarg; break;
-                case OPT_HEALTH_INTERVAL: health.interval = optarg; break;
-                case OPT_HEALTH_TIMEOUT: health.timeout = optarg; break;
-                case OPT_HEALTH_START: health.start_period = optarg; break;
-                case OPT_HEALTH_RETRIES: health.retries = optarg; break;
-                case OPT_NO_HEALTHCHECK: health.none = true; break;
-                case OPT_NETWORK: m.network = optarg; break;
-                case OPT_NAME: o.name = optarg; break;
-                case 'e':
-                case 'p':
-                        if (strv_add(c == 'e' ? &env : &ports, optarg) < 0)
-                                return fail("out of memory");
-                        break;
-                case 'w': o.workdir = optarg; break;
-                case 'u': o.user = optarg; break;
-                case OPT_ENTRYPOINT: o.entrypoint = optarg; break;
-                case OPT_HOSTNAME: o.hostname = optarg; break;
-                case OPT_READ_ONLY: o.read_only = true; break;
-                case OPT_CGROUP_PARENT: o.cgroup_parent = optarg; break;
-                case 't': o.tty = true; break;
-                case 'i': break; /* stdin is always passed through */
-                default: return run_usage();
-                }
-        }
+        struct run_args a = { 0 };
+        a.m.health = &a.health;
+        int c, rc = 0;
+        while (!rc && (c = getopt_sub(argc, argv, "+e:w:u:tidm:p:", run_options)) != -1)
+                rc = run_flag(&a, c, optarg);
+        _cleanup_free_ char **env = a.env.v, **ports = a.ports.v;
+        if (rc)
+                return rc;
         if (optind >= argc)
                 return run_usage();
         struct err err = { 0 };
-        if (check(bundle_check_resources(&o.res, &err), &err))
+        if (check(bundle_check_resources(&a.o.res, &err), &err))
                 return EXIT_STAPLE;
         const char *image = argv[optind];
-        o.cmd = optind + 1 < argc ? argv + optind + 1 : NULL;
-        o.env = env.v;
-        m.ports = ports.v;
+        a.o.cmd = optind + 1 < argc ? argv + optind + 1 : NULL;
+        a.o.env = env;
+        a.m.ports = ports;
         int code = 0;
         _cleanup_free_ char *id = NULL;
-        int r = engine_run(&eng, image, &o, &m, &code, &id, &err);
-        if (check(r, &err))
+        if (check(engine_run(&eng, image, &a.o, &a.m, &code, &id, &err), &err))
                 return EXIT_STAPLE;
-        if (m.detach)
+        if (a.m.detach)
                 printf("%s\n", id);
         return code;
 }

@@ -156,12 +156,16 @@ sig_ignored() {
 
 @test "monitor: logs -f prints lines written after it began and returns once the container exited" {
 	import_image
-	rund --name slow "$IMG" sh -c 'echo first; sleep 1; echo second; echo oops >&2; sleep 0.5; echo third'
+	# the rest is written only once the test says so (a slow machine must not race it)
+	rund --name slow "$IMG" sh -c \
+		'echo first; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo second; echo oops >&2; sleep 0.5; echo third'
 	st logs -f slow >"$TEST_TMP/f.out" 2>"$TEST_TMP/f.err" &
 	local follower=$!
-	retry 50 grep -qx first "$TEST_TMP/f.out" || { echo "logs -f printed no 'first'" >&2; return 1; }
+	retry 100 grep -qx first "$TEST_TMP/f.out" || { echo "logs -f printed no 'first'" >&2; return 1; }
 	# still following while the container runs
 	pid_alive "$follower"
+	run st exec slow touch /tmp/go
+	assert_success
 	retry 100 pid_gone "$follower" || { echo "logs -f still running 10 s later" >&2; return 1; }
 	wait "$follower" || { echo "logs -f failed: $(cat "$TEST_TMP/f.err")" >&2; return 1; }
 	assert_equal "$(cat "$TEST_TMP/f.out")" $'first\nsecond\nthird'
