@@ -53,6 +53,14 @@ import_image() {
 	st import "$ROOTFS_TAR" "$IMG" >/dev/null
 }
 
+# rund ARGS: `staple run -d` in this test's cgroup parent; CID is the id it printed.
+rund() {
+	run strun -d "$@"
+	assert_success || return 1
+	[[ $output =~ ^[0-9a-f]{64}$ ]] || { echo "run -d printed '$output', not a 64-hex id" >&2; return 1; }
+	CID=$output
+}
+
 # retry TRIES CMD...: run CMD until it succeeds, at most TRIES times, 0.1 s apart.
 retry() {
 	local n=$1

@@ -15,14 +15,6 @@ setup_file() {
 	make_rootfs_tar
 }
 
-# rund ARGS: `staple run -d` in this test's cgroup parent; CID is the id it printed.
-rund() {
-	run strun -d "$@"
-	assert_success || return 1
-	[[ $output =~ ^[0-9a-f]{64}$ ]] || { echo "run -d printed '$output', not a 64-hex id" >&2; return 1; }
-	CID=$output
-}
-
 # insp CONTAINER JQ-FILTER: one field of `staple inspect` (an object; an array's first element).
 insp() {
 	st inspect "$1" | jq -r "if type == \"array\" then .[0] else . end | $2"

@@ -16,14 +16,6 @@ setup_file() {
 	make_rootfs_tar
 }
 
-# rund ARGS: `staple run -d` in this test's cgroup parent; CID is the id it printed.
-rund() {
-	run strun -d "$@"
-	assert_success || return 1
-	[[ $output =~ ^[0-9a-f]{64}$ ]] || { echo "run -d printed '$output', not a 64-hex id" >&2; return 1; }
-	CID=$output
-}
-
 # ctr_cg CONTROLLER V1FILE V2FILE: a cgroup file of the container $CID, on either version.
 ctr_cg() {
 	if cgroup_v2; then
