@@ -50,6 +50,7 @@ struct exec_ctx {
         struct seccomp_plan *seccomp;
         struct cgroup *cg;
         int pidfd;                    /* the container's init */
+        int root_fd;                  /* the init's root directory (O_PATH) */
         int console_fd;
         int sync[2];                  /* [0] runtime, [1] joiner and process */
         int ns_flags;                 /* CLONE_NEW* of the init's namespaces that differ from ours */
@@ -66,6 +67,7 @@ static void exec_ctx_free(struct exec_ctx *c)
         security_seccomp_free(c->seccomp);
         cgroup_free(c->cg);
         closep(&c->pidfd);
+        closep(&c->root_fd);
         closep(&c->console_fd);
         closep(&c->sync[0]);
         closep(&c->sync[1]);
@@ -258,6 +260,13 @@ static int plan_namespaces(struct exec_ctx *c, struct err *err)
         c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         if (c->pidfd < 0)
                 return err_errno(err, neg_errno(), "container %s: open its init %d", c->o->id, (int)pid);
+        /* where the init's / is: the mount namespace's root only if the runtime that made
+         * it was not itself chrooted (pivot_root moves the caller's root, not the ns's) */
+        char root[64];
+        snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+        c->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (c->root_fd < 0)
+                return err_errno(err, neg_errno(), "container %s: open %s", c->o->id, root);
         for (size_t i = 0; i < ARRAY_SIZE(ns_files); i++) {
                 char path[64];
                 struct stat theirs, ours;
@@ -367,7 +376,12 @@ static _Noreturn void joiner_run(struct exec_ctx *c)
                           (unsigned)c->ns_flags);
                 report_and_exit(c->sync[1], &e);
         }
+        if ((c->ns_flags & CLONE_NEWNS) && (fchdir(c->root_fd) < 0 || chroot(".") < 0)) {
+                err_errno(&e, neg_errno(), "enter the root of container %s", c->o->id);
+                report_and_exit(c->sync[1], &e);
+        }
         closep(&c->pidfd);
+        closep(&c->root_fd);
         pid_t pid = fork();
         if (pid < 0) {
                 err_errno(&e, neg_errno(), "fork in the container's namespaces");
@@ -462,7 +476,7 @@ static int exec_execute(struct exec_ctx *c, const sigset_t *set, int *ret_code, 
 
 int exec_process(const struct exec_opts *o, int *ret_exit_code, struct err *err)
 {
-        struct exec_ctx c = { .o = o, .pidfd = -1, .console_fd = -1, .sync = { -1, -1 } };
+        struct exec_ctx c = { .o = o, .pidfd = -1, .root_fd = -1, .console_fd = -1, .sync = { -1, -1 } };
         sigset_t set, old;
         int r = exec_plan(&c, err);
         *ret_exit_code = 1;
