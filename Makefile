@@ -12,7 +12,8 @@ DEBS := meson ninja-build gcc libc6-dev binutils pkg-config libjson-c-dev libsec
 	libcap-dev libcap2-bin libcriterion-dev bats busybox-static jq iproute2 procps \
 	util-linux perl-base python3 libarchive-dev libssl-dev podman crun containerd \
 	python3-grpcio python3-protobuf protobuf-compiler criu libcurl4-openssl-dev \
-	docker-registry skopeo curl debootstrap containernetworking-plugins iptables
+	docker-registry skopeo curl debootstrap containernetworking-plugins iptables \
+	libyaml-dev
 
 .PHONY: all build deps demo check rootfs
 

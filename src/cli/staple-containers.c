@@ -44,7 +44,7 @@ static int run_usage(void)
         return fail("usage: staple run [-d] [--restart POLICY] [--health-cmd CMD [--health-interval D] "
                     "[--health-timeout D] [--health-start-period D] [--health-retries N]] [--no-healthcheck] [--rm] "
                     "[--name N] [-e K=V]... [-w DIR] [-u USER] [--entrypoint CMD] [--hostname H] [--read-only] "
-                    "[--cgroup-parent P] [--network none|host|bridge] [-p [IP:]HOST:CTR[/udp]]... [-m SIZE] [--memory-swap SIZE] [--cpus N] [--cpu-shares N] [--pids-limit N] "
+                    "[--cgroup-parent P] [--network none|host|bridge] [-p [IP:]HOST:CTR[/udp]]... [-l K=V]... [-m SIZE] [--memory-swap SIZE] [--cpus N] [--cpu-shares N] [--pids-limit N] "
                     "IMAGE [CMD ARG...]");
 }
 
@@ -97,6 +97,7 @@ static const struct option run_options[] = {
         { "network", required_argument, NULL, OPT_NETWORK },
         { "net", required_argument, NULL, OPT_NETWORK },
         { "publish", required_argument, NULL, 'p' },
+        { "label", required_argument, NULL, 'l' },
         { 0 },
 };
 
@@ -105,7 +106,7 @@ struct run_args {
         struct run_opts o;
         struct run_mode m;
         struct health_opts health;
-        struct strv env, ports;
+        struct strv env, ports, labels;
 };
 
 /* One parsed flag of run: 0, or the exit code (the message printed). */
@@ -128,7 +129,8 @@ static int run_flag(struct run_args *a, int c, char *arg)
         case OPT_NAME: a->o.name = arg; break;
         case 'e':
         case 'p':
-                if (strv_add(c == 'e' ? &a->env : &a->ports, arg) < 0)
+        case 'l':
+                if (strv_add(c == 'e' ? &a->env : c == 'p' ? &a->ports : &a->labels, arg) < 0)
                         return fail("out of memory");
                 break;
         case 'w': a->o.workdir = arg; break;
@@ -149,9 +151,9 @@ int cmd_run(int argc, char **argv)
         struct run_args a = { 0 };
         a.m.health = &a.health;
         int c, rc = 0;
-        while (!rc && (c = getopt_sub(argc, argv, "+e:w:u:tidm:p:", run_options)) != -1)
+        while (!rc && (c = getopt_sub(argc, argv, "+e:w:u:tidm:p:l:", run_options)) != -1)
                 rc = run_flag(&a, c, optarg);
-        _cleanup_free_ char **env = a.env.v, **ports = a.ports.v;
+        _cleanup_free_ char **env = a.env.v, **ports = a.ports.v, **labels = a.labels.v;
         if (rc)
                 return rc;
         if (optind >= argc)
@@ -163,6 +165,7 @@ int cmd_run(int argc, char **argv)
         a.o.cmd = optind + 1 < argc ? argv + optind + 1 : NULL;
         a.o.env = env;
         a.m.ports = ports;
+        a.m.labels = labels;
         int code = 0;
         _cleanup_free_ char *id = NULL;
         if (check(engine_run(&eng, image, &a.o, &a.m, &code, &id, &err), &err))

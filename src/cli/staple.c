@@ -361,6 +361,7 @@ static const struct command commands[] = {
         { "pull", cmd_pull, "pull an image from a registry (HOST[:PORT]/NAME[:TAG])" },
         { "push", cmd_push, "push an image to a registry (IMAGE [HOST[:PORT]/NAME[:TAG]])" },
         { "image", cmd_image, "image inspect|prune|ls|rm|load|import|pull|push" },
+        { "stack", cmd_stack, "compose files: stack up|down|ps [-f FILE] [-p NAME]" },
 };
 
 static void usage(FILE *f, const struct command *t, size_t n, const char *what)

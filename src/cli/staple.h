@@ -33,3 +33,6 @@ int cmd_kill(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+
+/* staple-stack.c */
+int cmd_stack(int argc, char **argv);

@@ -272,6 +272,11 @@ int engine_inspect(const struct engine *e, const char *ref, json_object **ret, s
         add_str(o, "Image", record_str(c.rec, "image"));
         add_str(o, "ImageDigest", record_str(c.rec, "image_digest"));
         add_str(o, "Created", record_str(c.rec, "created"));
+        json_object *labels = NULL, *cfg = json_object_new_object();
+        json_object_object_add(cfg, "Labels", json_object_object_get_ex(c.rec, "labels", &labels)
+                                                      ? json_object_get(labels)
+                                                      : json_object_new_object());
+        json_object_object_add(o, "Config", cfg);
         json_object_object_add(o, "RestartCount", json_object_new_int(record_int(c.rec, "restart_count", 0)));
         add_str(st, "Status", status);
         json_object_object_add(st, "Running", json_object_new_boolean(!strcmp(status, "running")));

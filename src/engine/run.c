@@ -214,6 +214,21 @@ static int record_health(json_object *rec, const struct image *img, const struct
         return r;
 }
 
+/* "k=v" labels (k alone: an empty value) as the record's "labels" object. */
+static void record_labels(json_object *rec, char *const *labels)
+{
+        if (!labels)
+                return;
+        json_object *o = json_object_new_object();
+        for (; *labels; labels++) {
+                const char *eq = strchr(*labels, '=');
+                _cleanup_free_ char *k = strndup(*labels, eq ? (size_t)(eq - *labels) : strlen(*labels));
+                if (k)
+                        json_object_object_add(o, k, json_object_new_string(eq ? eq + 1 : ""));
+        }
+        json_object_object_add(rec, "labels", o);
+}
+
 static int prepare(const struct engine *e, const char *image, const struct run_opts *o, const struct run_mode *m,
                    json_object *net, const char *id, const char *dir, struct err *err)
 {
@@ -236,6 +251,7 @@ static int prepare(const struct engine *e, const char *image, const struct run_o
                 return r;
         _cleanup_json_ json_object *rec = record_new(id, o->name ? o->name : id, image, img);
         json_object_object_add(rec, "network", json_object_get(net));
+        record_labels(rec, m->labels);
         if ((m->detach && (r = record_health(rec, img, m->health, err)) < 0) || (r = record_write(dir, rec, err)) < 0)
                 return r;
         char host[13];
@@ -363,6 +379,28 @@ int engine_run(const struct engine *e, const char *image, const struct run_opts 
 
 /* ---- ps, rm ---- */
 
+/* The record's "labels" object as "k=v" strings, NULL-terminated. */
+static char **labels_strv(json_object *rec)
+{
+        json_object *o = NULL;
+        size_t n = 0;
+        if (json_object_object_get_ex(rec, "labels", &o) && json_object_is_type(o, json_type_object))
+                n = (size_t)json_object_object_length(o);
+        char **v = calloc(n + 1, sizeof(char *));
+        size_t i = 0;
+        if (!v || !n)
+                return v;
+        json_object_object_foreach(o, k, val) {
+                if (asprintf(&v[i], "%s=%s", k, json_object_get_string(val)) < 0) {
+                        v[i] = NULL;
+                        strv_free(v);
+                        return NULL;
+                }
+                i++;
+        }
+        return v;
+}
+
 struct ps_list {
         const struct engine *e;
         struct engine_container *v;
@@ -399,7 +437,8 @@ static int collect_container(const char *id, json_object *rec, void *u)
         const char *health = record_str(rec, "health_status");
         if (running && health && !(c->health = strdup(health)))
                 return -ENOMEM;
-        if (!c->id || !c->name || !c->image || !c->image_digest || !c->created || !c->status)
+        c->labels = labels_strv(rec);
+        if (!c->id || !c->name || !c->image || !c->image_digest || !c->created || !c->status || !c->labels)
                 return -ENOMEM;
         return 0;
 }
@@ -427,6 +466,7 @@ void engine_containers_free(struct engine_container *c, size_t n)
                 free(c[i].created);
                 free(c[i].status);
                 free(c[i].health);
+                strv_free(c[i].labels);
         }
         free(c);
 }

@@ -28,6 +28,7 @@ struct run_mode {
         const struct health_opts *health; /* --health-* flags, detached only; may be NULL */
         const char *network; /* --network none|host|bridge; NULL: none */
         char **ports;        /* -p values (NULL-terminated; may be NULL) */
+        char **labels;       /* "k=v" (NULL-terminated; may be NULL): the record's "labels" */
 };
 
 /* staple run: image -> snapshot -> bundle -> container_run -> exit code. With rm the
@@ -42,6 +43,7 @@ struct engine_container {
         char *id, *name, *image, *image_digest, *created, *status;
         char *health; /* a running container's health check status, or NULL */
         int exit_code;
+        char **labels; /* "k=v", NULL-terminated (never NULL) */
 };
 int engine_containers(const struct engine *e, struct engine_container **ret, size_t *ret_n, struct err *err);
 void engine_containers_free(struct engine_container *c, size_t n);
