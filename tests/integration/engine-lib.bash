@@ -132,6 +132,7 @@ remove_test_cgroups() {
 }
 
 engine_teardown() {
+	netns_teardown
 	[[ -n ${TEST_TMP:-} && -d $TEST_TMP ]] || return 0
 	local c problems=""
 	for c in $(st ps -aq 2>/dev/null); do
@@ -152,6 +153,39 @@ engine_teardown() {
 		echo "teardown: $problems" >&2
 		return 1
 	fi
+}
+
+# ---- a network namespace of the test's own, for bridge networking ----
+# Staple runs inside it (stn), so the bridge staple0, its addresses, routes and iptables
+# rules exist only there; the host's network is never touched. Skips without the tools.
+
+netns_setup() {
+	command -v nsenter >/dev/null && command -v curl >/dev/null || skip "no nsenter or curl"
+	[[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local && -x /usr/lib/cni/portmap ]] ||
+		skip "no CNI plugins in /usr/lib/cni (containernetworking-plugins)"
+	NETNS=/run/staple-test-netns-$ID
+	touch "$NETNS"
+	unshare --net="$NETNS" ip link set lo up
+}
+
+netns_teardown() {
+	[[ -n ${NETNS:-} && -e $NETNS ]] || return 0
+	umount "$NETNS" 2>/dev/null
+	rm -f "$NETNS"
+}
+
+# inns CMD...: CMD in the test's network namespace.
+inns() {
+	nsenter --net="$NETNS" "$@"
+}
+
+# stn ARGS: staple in the test's network namespace.
+stn() {
+	inns timeout --foreground -k 5 "$STAPLE_TEST_TIMEOUT" "$STAPLE" --root "$STORE" --runtime-root "$ROOT" "$@"
+}
+
+fetch() { # URL, from the test's network namespace
+	inns curl -sf --max-time 5 "$1"
 }
 
 setup() { engine_setup; }

@@ -459,3 +459,11 @@ sig_ignored() {
 	assert_equal "$output" 137
 	retry 20 pid_gone "$mon"
 }
+
+@test "monitor: --label k=v lands in inspect's Config.Labels" {
+	import_image
+	rund --name lab -l tier=web --label owner=staple-test "$IMG" sleep 1000
+	assert_equal "$(st inspect lab | jq -c .Config.Labels)" '{"tier":"web","owner":"staple-test"}'
+	run st rm -f lab
+	assert_success
+}

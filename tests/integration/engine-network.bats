@@ -13,34 +13,8 @@ setup_file() {
 
 setup() {
 	engine_setup
-	command -v nsenter >/dev/null && command -v curl >/dev/null || skip "no nsenter or curl"
-	[[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local && -x /usr/lib/cni/portmap ]] ||
-		skip "no CNI plugins in /usr/lib/cni (containernetworking-plugins)"
-	NETNS=/run/staple-test-netns-$ID
-	touch "$NETNS"
-	unshare --net="$NETNS" ip link set lo up
+	netns_setup
 	import_image
-}
-
-teardown() {
-	local rc=0
-	engine_teardown || rc=1
-	if [[ -n ${NETNS:-} && -e $NETNS ]]; then
-		umount "$NETNS" 2>/dev/null
-		rm -f "$NETNS"
-	fi
-	return $rc
-}
-
-# inns CMD...: CMD in the test's network namespace.
-inns() {
-	nsenter --net="$NETNS" "$@"
-}
-
-# stn ARGS: staple in the test's network namespace.
-stn() {
-	inns timeout --foreground -k 5 "$STAPLE_TEST_TIMEOUT" "$STAPLE" --root "$STORE" --runtime-root "$ROOT" \
-		"$@"
 }
 
 strn() {
@@ -82,10 +56,6 @@ run_web() { # NAME [RUN FLAGS...]
 	run strn -d --name "$name" --network bridge "$@" "$IMG" \
 		sh -c "mkdir -p /www; echo hello-$name >/www/index.html; exec httpd -f -p 80 -h /www"
 	assert_success
-}
-
-fetch() { # URL
-	inns curl -sf --max-time 5 "$1"
 }
 
 @test "network: a bridged server is reached by its address, through -p, and from another container" {
