@@ -19,6 +19,7 @@
 #include "engine/monitor.h"
 #include "engine/network.h"
 #include "engine/record.h"
+#include "engine/yaml_lazy.h"
 #include "util/cleanup.h"
 #include "util/fileutil.h"
 
@@ -700,6 +701,9 @@ static int parse_top(struct parser *p, const yaml_node_t *root)
 int stack_parse_string(const char *text, size_t len, const char *path, struct stack **ret, struct err *err)
 {
         yaml_parser_t yp;
+        int lr = yaml_lazy_load(err);
+        if (lr < 0)
+                return lr;
         if (!yaml_parser_initialize(&yp))
                 return err_errno(err, -ENOMEM, "%s", path);
         yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
