@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/etc_files.h"
 #include "engine/record.h"
 #include "util/cleanup.h"
 #include "util/fileutil.h"
@@ -406,8 +407,6 @@ int network_down(const char *runtime_root, const char *id, const char *dir, json
 int network_bundle(const char *runtime_root, const char *id, const char *dir, json_object *net, struct err *err)
 {
         const char *mode = network_mode(net);
-        if (!strcmp(mode, "none"))
-                return 0;
         _cleanup_free_ char *path = NULL, *text = NULL, *ns = NULL;
         if (dir_path(dir, "config.json", &path) < 0 || network_netns_path(runtime_root, id, &ns) < 0)
                 return err_errno(err, -ENOMEM, "network");
@@ -426,9 +425,11 @@ int network_bundle(const char *runtime_root, const char *id, const char *dir, js
                         continue;
                 if (!strcmp(mode, "host"))
                         json_object_array_del_idx(nss, i, 1);
-                else
+                else if (!strcmp(mode, "bridge"))
                         record_set_str(n, "path", ns);
         }
+        if ((r = etc_files_bundle(dir, cfg, mode, err)) < 0)
+                return r;
         const char *out = json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PRETTY);
         if ((r = write_file_atomic_at(AT_FDCWD, path, out, strlen(out), 0600)) < 0)
                 return err_errno(err, r, "write %s", path);
@@ -450,7 +451,7 @@ int network_start(const char *runtime_root, const char *id, const char *dir, str
         if ((r = network_up(runtime_root, id, dir, net, &ip, err)) < 0)
                 return r;
         record_set_str(rec, "ip_address", ip);
-        if ((r = record_write(dir, rec, err)) < 0)
+        if ((ip && (r = etc_hosts_set_ip(dir, ip, err)) < 0) || (r = record_write(dir, rec, err)) < 0)
                 network_down(runtime_root, id, dir, net, &(struct err){ 0 });
         return r;
 }

@@ -28,7 +28,8 @@ const char *network_mode(struct json_object *net);
 int network_netns_path(const char *runtime_root, const char *id, char **ret);
 
 /* dir/config.json's network namespace as the mode wants it: host drops it (the host's is
- * kept), bridge names the pinned one by path. */
+ * kept), bridge names the pinned one by path; and the container's /etc/hostname, hosts and
+ * resolv.conf (etc_files.h). */
 int network_bundle(const char *runtime_root, const char *id, const char *dir, struct json_object *net,
                    struct err *err);
 

@@ -113,3 +113,25 @@ run_web() { # NAME [RUN FLAGS...]
 	assert_equal "$output" ""
 	assert_network_clean
 }
+
+@test "network: /etc/hostname, /etc/hosts and /etc/resolv.conf come from the engine" {
+	run strn --rm --hostname box1 "$IMG" sh -c 'cat /etc/hostname; cat /etc/hosts; cat /etc/resolv.conf'
+	assert_success
+	assert_equal "${lines[0]}" box1
+	assert_output_contains "127.0.0.1	localhost"
+	# the host's resolv.conf, as it is
+	[[ $output == *"$(grep -m1 . /etc/resolv.conf)"* ]] || [[ ! -s /etc/resolv.conf ]]
+	# on the bridge: the container's own address under its hostname, no loopback name server
+	run strn --rm --network bridge --hostname web1 "$IMG" sh -c \
+		'ip -o -4 addr show eth0 | sed "s|.*inet \([0-9.]*\)/.*|\1|"; cat /etc/hosts; cat /etc/resolv.conf'
+	assert_success
+	local ip=${lines[0]}
+	[[ $ip == 10.89.0.* ]] || { echo "address '$ip'" >&2; false; }
+	assert_output_contains "$ip	web1"
+	! grep -qE '^nameserver +(127\.|::1)' <<<"$output" || false
+	grep -q '^nameserver' <<<"$output"
+	# writable even with --read-only, as docker leaves them; the rest of the rootfs is not
+	run strn --rm --read-only "$IMG" sh -c 'echo "10.0.0.9 extra" >>/etc/hosts && ! touch /etc/other 2>/dev/null && echo ok'
+	assert_success
+	assert_equal "$output" ok
+}
