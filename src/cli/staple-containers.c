@@ -220,7 +220,7 @@ int cmd_ps(int argc, char **argv)
         if (!quiet)
                 printf("%-14s %-24s %-20s %-20s %s\n", "CONTAINER ID", "IMAGE", "CREATED", "STATUS", "NAMES");
         for (size_t i = 0; i < n; i++) {
-                if (!all && strcmp(v[i].status, "running"))
+                if (!all && strcmp(v[i].status, "running") && strcmp(v[i].status, "paused"))
                         continue;
                 if (quiet) {
                         printf("%.12s\n", v[i].id);
@@ -330,6 +330,38 @@ int cmd_kill(int argc, char **argv)
         if (optind >= argc)
                 return fail("usage: staple kill [-s SIGNAL] CONTAINER...");
         return each_ref(argc, argv, false, do_kill, &sig);
+}
+
+static int do_pause(const char *ref, void *u, struct err *err)
+{
+        return engine_pause(&eng, ref, u != NULL, err);
+}
+
+int cmd_pause(int argc, char **argv)
+{
+        if (getopt_sub(argc, argv, "+", (const struct option[]){ { 0 } }) != -1 || optind >= argc)
+                return fail("usage: staple pause CONTAINER...");
+        return each_ref(argc, argv, false, do_pause, &eng);
+}
+
+int cmd_unpause(int argc, char **argv)
+{
+        if (getopt_sub(argc, argv, "+", (const struct option[]){ { 0 } }) != -1 || optind >= argc)
+                return fail("usage: staple unpause CONTAINER...");
+        return each_ref(argc, argv, false, do_pause, NULL);
+}
+
+int cmd_top(int argc, char **argv)
+{
+        if (getopt_sub(argc, argv, "+", (const struct option[]){ { 0 } }) != -1 || optind >= argc)
+                return fail("usage: staple top CONTAINER [PS OPTIONS...]");
+        struct err err = { 0 };
+        _cleanup_free_ char *table = NULL;
+        char *const *ps_args = optind + 1 < argc ? argv + optind + 1 : NULL;
+        if (check(engine_top(&eng, argv[optind], ps_args, &table, &err), &err))
+                return EXIT_STAPLE;
+        fputs(table, stdout);
+        return 0;
 }
 
 static int do_wait(const char *ref, void *u, struct err *err)

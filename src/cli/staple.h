@@ -32,6 +32,9 @@ int cmd_restart(int argc, char **argv);
 int cmd_kill(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_unpause(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 
 /* staple-stack.c */

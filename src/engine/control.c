@@ -18,6 +18,7 @@
 #include "engine/record.h"
 #include "oci/container.h"
 #include "oci/exec.h"
+#include "oci/manage.h"
 #include "util/cleanup.h"
 #include "util/fileutil.h"
 #include "util/signals.h"
@@ -147,6 +148,22 @@ int engine_kill(const struct engine *e, const char *ref, int sig, struct err *er
         _cleanup_ctr_ struct ctr c = { 0 };
         int r = ctr_open_running(e, ref, &c, err);
         return r < 0 ? r : container_kill(e->runtime_root, c.id, sig, false, err);
+}
+
+int engine_pause(const struct engine *e, const char *ref, bool pause, struct err *err)
+{
+        _cleanup_ctr_ struct ctr c = { 0 };
+        int r = ctr_open(e, ref, &c, err);
+        if (r < 0)
+                return r;
+        return pause ? container_pause(e->runtime_root, c.id, err) : container_resume(e->runtime_root, c.id, err);
+}
+
+int engine_top(const struct engine *e, const char *ref, char *const *ps_args, char **ret, struct err *err)
+{
+        _cleanup_ctr_ struct ctr c = { 0 };
+        int r = ctr_open_running(e, ref, &c, err);
+        return r < 0 ? r : container_ps_table(e->runtime_root, c.id, ps_args, ret, err);
 }
 
 int engine_wait(const struct engine *e, const char *ref, int *ret_code, struct err *err)

@@ -23,6 +23,12 @@ int engine_stop(const struct engine *e, const char *ref, unsigned int timeout_s,
 /* sig to the container's PID 1; the restart policy applies when it dies of it. */
 int engine_kill(const struct engine *e, const char *ref, int sig, struct err *err);
 
+/* Freezes (pause) or thaws the container's processes (its cgroup's freezer). */
+int engine_pause(const struct engine *e, const char *ref, bool pause, struct err *err);
+
+/* `ps ps_args` (NULL: -ef) on the host, only the container's processes; caller frees. */
+int engine_top(const struct engine *e, const char *ref, char *const *ps_args, char **ret, struct err *err);
+
 /* Blocks until the container has ended for good; *ret_code: its last exit code. */
 int engine_wait(const struct engine *e, const char *ref, int *ret_code, struct err *err);
 

@@ -420,8 +420,12 @@ static int collect_container(const char *id, json_object *rec, void *u)
         c->exit_code = json_object_object_get_ex(rec, "exit_code", &ec) ? json_object_get_int(ec) : -1;
         _cleanup_free_ char *state = NULL;
         struct err ignored = { 0 };
-        bool running = container_state(l->e->runtime_root, id, &state, &ignored) >= 0;
-        const char *status = running ? "running" : record_str(rec, "status");
+        _cleanup_json_ json_object *st = container_state(l->e->runtime_root, id, &state, &ignored) >= 0
+                                                 ? json_tokener_parse(state)
+                                                 : NULL;
+        const char *rt = st ? record_str(st, "status") : NULL;
+        bool running = rt && (!strcmp(rt, "running") || !strcmp(rt, "paused"));
+        const char *status = running ? rt : record_str(rec, "status");
         _cleanup_free_ char *dir = NULL;
         if (engine_dir(l->e, id, &dir) < 0)
                 return -ENOMEM;

@@ -467,3 +467,34 @@ sig_ignored() {
 	run st rm -f lab
 	assert_success
 }
+
+@test "monitor: pause freezes the container (ps and inspect say paused), unpause thaws it; top lists its processes" {
+	import_image
+	rund --name pz "$IMG" sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.1; done'
+	run st top pz
+	assert_success
+	assert_output_contains "while :"
+	run st top pz -o pid,comm
+	assert_success
+	assert_equal "$(head -1 <<<"$output" | tr -s ' ' | sed 's/^ //')" "PID COMMAND"
+	run st pause pz
+	assert_success
+	assert_equal "$(st inspect pz | jq -r .State.Status)" paused
+	[[ $(st ps | grep pz) == *paused* ]]
+	local a b
+	a=$(st inspect pz | jq -r .State.Pid)
+	a=$(cat "/proc/$a/root/tmp/count")
+	sleep 0.5
+	b=$(cat "/proc/$(st inspect pz | jq -r .State.Pid)/root/tmp/count")
+	assert_equal "$b" "$a" # frozen: the counter did not move
+	run st unpause pz
+	assert_success
+	assert_equal "$(st inspect pz | jq -r .State.Status)" running
+	retry 50 counter_moved pz "$a"
+	run st rm -f pz
+	assert_success
+}
+
+counter_moved() { # CONTAINER OLD
+	[[ $(cat "/proc/$(st inspect "$1" | jq -r .State.Pid)/root/tmp/count") != "$2" ]]
+}
