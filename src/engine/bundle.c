@@ -594,6 +594,8 @@ int bundle_write_config(const struct image *img, const struct run_opts *o, const
         int r = build_spec(img, o, rootfs, spec, err);
         if (r < 0)
                 return err_wrap(err, "bundle %s", bundle_dir);
+        if (o->finish && (r = o->finish(spec, o->finish_u, err)) < 0)
+                return r;
         const char *out = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY |
                                                                        JSON_C_TO_STRING_NOSLASHESCAPE);
         r = write_file_atomic_at(dir, "config.json", out, strlen(out), 0600);

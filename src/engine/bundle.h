@@ -23,6 +23,8 @@ struct run_resources {
 
 #define BUNDLE_CPU_PERIOD 100000 /* microseconds, the CFS period --cpus is a share of */
 
+struct json_object;
+
 struct run_opts {
         const char *name;          /* container name/id */
         char **cmd;                /* user's CMD (NULL-terminated; may be NULL) */
@@ -35,6 +37,9 @@ struct run_opts {
         bool read_only;
         const char *cgroup_parent; /* default "/staple" */
         struct run_resources res;  /* linux.resources */
+        /* the engine's last word on the config before it is written (may be NULL) */
+        int (*finish)(struct json_object *spec, void *u, struct err *err);
+        void *finish_u;
 };
 
 /* Parses the value of a resource flag of `run` (flag: "memory", "memory-swap", "cpus",

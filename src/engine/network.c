@@ -404,20 +404,17 @@ int network_down(const char *runtime_root, const char *id, const char *dir, json
 
 /* ---- the bundle ---- */
 
-int network_bundle(const char *runtime_root, const char *id, const char *dir, json_object *net, struct err *err)
+int network_spec(const char *runtime_root, const char *id, const char *dir, json_object *net, json_object *cfg,
+                 struct err *err)
 {
         const char *mode = network_mode(net);
-        _cleanup_free_ char *path = NULL, *text = NULL, *ns = NULL;
-        if (dir_path(dir, "config.json", &path) < 0 || network_netns_path(runtime_root, id, &ns) < 0)
+        _cleanup_free_ char *ns = NULL;
+        if (network_netns_path(runtime_root, id, &ns) < 0)
                 return err_errno(err, -ENOMEM, "network");
-        int r = read_file_at(AT_FDCWD, path, &text, NULL);
-        if (r < 0)
-                return err_errno(err, r, "read %s", path);
-        _cleanup_json_ json_object *cfg = json_tokener_parse(text);
         json_object *lnx = NULL, *nss = NULL;
-        if (!cfg || !json_object_object_get_ex(cfg, "linux", &lnx) || !json_object_object_get_ex(lnx, "namespaces", &nss) ||
+        if (!json_object_object_get_ex(cfg, "linux", &lnx) || !json_object_object_get_ex(lnx, "namespaces", &nss) ||
             !json_object_is_type(nss, json_type_array))
-                return err_set(err, -EBADMSG, "%s: no linux.namespaces", path);
+                return err_set(err, -EBADMSG, "the config of %s has no linux.namespaces", dir);
         for (size_t i = json_object_array_length(nss); i-- > 0;) {
                 json_object *n = json_object_array_get_idx(nss, i);
                 const char *type = record_str(n, "type");
@@ -428,12 +425,7 @@ int network_bundle(const char *runtime_root, const char *id, const char *dir, js
                 else if (!strcmp(mode, "bridge"))
                         record_set_str(n, "path", ns);
         }
-        if ((r = etc_files_bundle(dir, cfg, mode, err)) < 0)
-                return r;
-        const char *out = json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PRETTY);
-        if ((r = write_file_atomic_at(AT_FDCWD, path, out, strlen(out), 0600)) < 0)
-                return err_errno(err, r, "write %s", path);
-        return 0;
+        return etc_files_bundle(dir, cfg, mode, err);
 }
 
 /* ---- from the record ---- */

@@ -27,11 +27,11 @@ const char *network_mode(struct json_object *net);
 /* Where a bridged container's network namespace is pinned; caller frees. */
 int network_netns_path(const char *runtime_root, const char *id, char **ret);
 
-/* dir/config.json's network namespace as the mode wants it: host drops it (the host's is
- * kept), bridge names the pinned one by path; and the container's /etc/hostname, hosts and
- * resolv.conf (etc_files.h). */
-int network_bundle(const char *runtime_root, const char *id, const char *dir, struct json_object *net,
-                   struct err *err);
+/* The config cfg (of the container in dir) as the mode wants it: host drops its network
+ * namespace (the host's is kept), bridge names the pinned one by path; and the container's
+ * /etc/hostname, hosts and resolv.conf (etc_files.h). */
+int network_spec(const char *runtime_root, const char *id, const char *dir, struct json_object *net,
+                 struct json_object *cfg, struct err *err);
 
 /* Bridge mode: creates the namespace and runs the plugins' ADD; *ret_ip (may be NULL) gets
  * the container's address ("10.89.0.2"). Undoes what it did on failure. Other modes: no-op. */

@@ -202,6 +202,18 @@ static int layer_dirs(struct store *st, const struct image *img, const char *wha
 }
 
 /* Under the store's lock: the image's layers, the snapshot, the bundle and the record. */
+/* The network's part of the config, before the bundle writes it (network_spec). */
+struct net_finish {
+        const char *runtime_root, *id, *dir;
+        json_object *net;
+};
+
+static int finish_network(json_object *spec, void *u, struct err *err)
+{
+        const struct net_finish *f = u;
+        return network_spec(f->runtime_root, f->id, f->dir, f->net, spec, err);
+}
+
 /* The image's Healthcheck and the flags, into the record. */
 static int record_health(json_object *rec, const struct image *img, const struct health_opts *h, struct err *err)
 {
@@ -260,9 +272,10 @@ static int prepare(const struct engine *e, const char *image, const struct run_o
         bo.name = id;
         if (!bo.hostname)
                 bo.hostname = host;
-        if ((r = bundle_write_config(img, &bo, dir, err)) < 0)
-                return r;
-        return network_bundle(e->runtime_root, id, dir, net, err);
+        struct net_finish nf = { .runtime_root = e->runtime_root, .id = id, .dir = dir, .net = net };
+        bo.finish = finish_network;
+        bo.finish_u = &nf;
+        return bundle_write_config(img, &bo, dir, err);
 }
 
 int engine_remount(const struct engine *e, const char *dir, const char *digest, struct err *err)
